@@ -1,0 +1,83 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "logit",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "logit", targets: ["logit"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // Pure logic: CSV, standardization, the model, the trainer, prediction. No I/O.
+        .target(name: "LogitCore", swiftSettings: swiftSettings),
+        // The one C boundary: hiredis.
+        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        .target(
+            name: "LogitRedis",
+            dependencies: [
+                "CHiredis", "LogitCore",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LogitWorker",
+            dependencies: [
+                "LogitCore", "LogitRedis",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LogitServer",
+            dependencies: [
+                "LogitCore", "LogitRedis",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "logit",
+            dependencies: [
+                "LogitServer", "LogitWorker", "LogitRedis",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "LogitTestSupport", dependencies: ["LogitRedis"], path: "Tests/LogitTestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "LogitCoreTests", dependencies: ["LogitCore", "LogitTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LogitRedisTests",
+            dependencies: ["LogitRedis", "CHiredis", "LogitTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LogitServerTests",
+            dependencies: [
+                "LogitServer", "LogitWorker", "LogitRedis", "LogitCore", "LogitTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,99 @@
+/// What a user may set on `POST /models`, with scikit-learn's meaning and this service's defaults.
+public struct TrainingParameters: Codable, Sendable, Equatable {
+    public enum Penalty: String, Codable, Sendable, CaseIterable { case l2, none }
+    public enum ClassWeight: String, Codable, Sendable, CaseIterable { case none, balanced }
+
+    /// Inverse regularization strength (> 0).
+    public var C: Double = 1.0
+    public var penalty: Penalty = .l2
+    /// Iterations of accelerated gradient descent at most (≥ 1).
+    public var maxIter: Int = 10_000
+    /// Stop when every component of the objective's gradient is at most `tol` in absolute value.
+    public var tol: Double = 1e-7
+    /// A fixed step size instead of the backtracking line search (nil: line search).
+    public var learningRate: Double? = nil
+    public var fitIntercept: Bool = true
+    /// Fraction of rows held out (seeded shuffle) to report `validation_accuracy`; 0 for none.
+    public var validationFraction: Double = 0
+    public var seed: UInt64 = 0
+    public var classWeight: ClassWeight = .none
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case C, penalty, tol, seed
+        case maxIter = "max_iter"
+        case learningRate = "learning_rate"
+        case fitIntercept = "fit_intercept"
+        case validationFraction = "validation_fraction"
+        case classWeight = "class_weight"
+    }
+
+    /// The names `parse(query:)` accepts.
+    public static let names = ["C", "penalty", "max_iter", "tol", "learning_rate", "fit_intercept", "validation_fraction", "seed", "class_weight"]
+
+    /// Reads parameters from query items; an unknown name or a bad value throws, naming the parameter.
+    public static func parse(query: [(name: String, value: String)]) throws(ParameterError) -> TrainingParameters {
+        var parameters = TrainingParameters()
+        for (name, value) in query {
+            let text = value.trimmingSpaces
+            switch name {
+            case "C":
+                guard let c = Double(text), c.isFinite, c > 0 else { throw ParameterError(name, value, "a positive number, e.g. 1.0") }
+                parameters.C = c
+            case "penalty":
+                guard let penalty = Penalty(rawValue: text.lowercased()) else { throw ParameterError(name, value, "l2 or none") }
+                parameters.penalty = penalty
+            case "max_iter":
+                guard let maxIter = Int(text), maxIter >= 1, maxIter <= 1_000_000 else { throw ParameterError(name, value, "a whole number from 1 to 1000000") }
+                parameters.maxIter = maxIter
+            case "tol":
+                guard let tol = Double(text), tol.isFinite, tol > 0 else { throw ParameterError(name, value, "a positive number, e.g. 1e-7") }
+                parameters.tol = tol
+            case "learning_rate":
+                guard let rate = Double(text), rate.isFinite, rate > 0 else { throw ParameterError(name, value, "a positive number, e.g. 0.5") }
+                parameters.learningRate = rate
+            case "fit_intercept":
+                switch text.lowercased() {
+                case "true", "1", "yes": parameters.fitIntercept = true
+                case "false", "0", "no": parameters.fitIntercept = false
+                default: throw ParameterError(name, value, "true or false")
+                }
+            case "validation_fraction":
+                guard let fraction = Double(text), fraction >= 0, fraction < 1 else { throw ParameterError(name, value, "a number from 0 up to (not including) 1") }
+                parameters.validationFraction = fraction
+            case "seed":
+                guard let seed = UInt64(text) else { throw ParameterError(name, value, "a whole number from 0 to 18446744073709551615") }
+                parameters.seed = seed
+            case "class_weight":
+                guard let weight = ClassWeight(rawValue: text.lowercased()) else { throw ParameterError(name, value, "none or balanced") }
+                parameters.classWeight = weight
+            default:
+                throw ParameterError(name, value, "one of the known parameters: \(names.joined(separator: ", "))", unknown: true)
+            }
+        }
+        return parameters
+    }
+}
+
+/// A query parameter that is unknown or has a bad value.
+public struct ParameterError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var name: String
+    public var value: String
+    public var expected: String
+    public var unknown: Bool
+
+    init(_ name: String, _ value: String, _ expected: String, unknown: Bool = false) {
+        self.name = name
+        self.value = value
+        self.expected = expected
+        self.unknown = unknown
+    }
+
+    public var description: String {
+        let shown = value.count > 40 ? String(value.prefix(40)) + "…" : value
+        return unknown
+            ? "unknown query parameter \"\(name)\": expected \(expected)"
+            : "query parameter \(name)=\"\(shown)\" is not valid: expected \(expected)"
+    }
+}

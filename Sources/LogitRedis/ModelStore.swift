@@ -1,0 +1,62 @@
+import Foundation
+import LogitCore
+
+/// Reads and deletes models: what the API needs of Redis besides enqueueing.
+public struct ModelStore: Sendable {
+    public let client: RedisClient
+    public let keys: KeySchema
+
+    public init(client: RedisClient, keys: KeySchema) {
+        self.client = client
+        self.keys = keys
+    }
+
+    /// The whole model hash, or nil when there is no such model.
+    public func record(_ id: ModelID) async throws(RedisError) -> [String: String]? {
+        let fields = Self.hash(try await client.send("HGETALL", .text(keys.model(id))))
+        return fields.isEmpty ? nil : fields
+    }
+
+    /// The model's state, or nil when there is no such model.
+    public func state(_ id: ModelID) async throws(RedisError) -> ModelState? {
+        try await client.send("HGET", .text(keys.model(id)), .text(ModelField.state)).string.flatMap(ModelState.init(rawValue:))
+    }
+
+    /// The fitted model of a `ready` model.
+    public func fittedModel(_ id: ModelID) async throws(RedisError) -> LogisticModel? {
+        guard case .string(let json) = try await client.send("HGET", .text(keys.model(id)), .text(ModelField.model)) else { return nil }
+        return try? JSONDecoder().decode(LogisticModel.self, from: Data(json))
+    }
+
+    /// Models newest first: the total count and one page of hashes.
+    public func list(offset: Int, limit: Int) async throws(RedisError) -> (total: Int, models: [(ModelID, [String: String])]) {
+        let replies = try await client.pipeline([
+            ["ZCARD", .text(keys.modelIndex)],
+            ["ZREVRANGE", .text(keys.modelIndex), RedisArgument(offset), RedisArgument(offset + limit - 1)],
+        ])
+        let total = Int(replies[0].integer ?? 0)
+        let ids = (replies[1].array ?? []).compactMap { $0.string.flatMap(ModelID.init(validating:)) }
+        guard !ids.isEmpty else { return (total, []) }
+        let hashes = try await client.pipeline(ids.map { ["HGETALL", .text(keys.model($0))] })
+        return (total, zip(ids, hashes.map(Self.hash)).filter { !$0.1.isEmpty })
+    }
+
+    /// Removes a model and all its keys (and its job, if still queued). False when there was no such model.
+    public func delete(_ id: ModelID) async throws(RedisError) -> Bool {
+        try await client.send(
+            "EVAL", .text(Scripts.delete), 4, .text(keys.model(id)), .text(keys.trainingData(id)), .text(keys.pendingJobs),
+            .text(keys.modelIndex), .text(id.rawValue)
+        ).integer == 1
+    }
+
+    static func hash(_ reply: RedisReply) -> [String: String] {
+        let elements = reply.array ?? []
+        var fields: [String: String] = [:]
+        var index = 0
+        while index + 1 < elements.count {
+            if let name = elements[index].string, let value = elements[index + 1].string { fields[name] = value }
+            index += 2
+        }
+        return fields
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+
+/// Where Redis is and how to log in: parsed from `REDIS_URL` (`redis://[[user]:password@]host[:port][/db]` or
+/// `unix:///path/to/socket[?db=N]`), with `REDIS_PASSWORD` taking precedence over a URL's password.
+public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
+    public enum Endpoint: Sendable, Equatable {
+        case tcp(host: String, port: Int)
+        case unix(path: String)
+    }
+
+    public var endpoint: Endpoint
+    public var username: String?
+    public var password: String?
+    public var database: Int
+    public var connectTimeoutSeconds: Double
+    public var commandTimeoutSeconds: Double
+
+    public init(
+        endpoint: Endpoint = .tcp(host: "127.0.0.1", port: 6379), username: String? = nil, password: String? = nil,
+        database: Int = 0, connectTimeoutSeconds: Double = 1, commandTimeoutSeconds: Double = 10
+    ) {
+        self.endpoint = endpoint
+        self.username = username
+        self.password = password
+        self.database = database
+        self.connectTimeoutSeconds = connectTimeoutSeconds
+        self.commandTimeoutSeconds = commandTimeoutSeconds
+    }
+
+    public init(url: String, password overridingPassword: String? = nil) throws(RedisError) {
+        self.init()
+        if url.hasPrefix("unix://") {
+            var path = String(url.dropFirst("unix://".count))
+            if let query = path.firstIndex(of: "?") {
+                let options = path[path.index(after: query)...]
+                path = String(path[..<query])
+                for option in options.split(separator: "&") where option.hasPrefix("db=") {
+                    guard let db = Int(option.dropFirst(3)), db >= 0 else { throw .invalidConfiguration("REDIS_URL: bad db in \(option)") }
+                    database = db
+                }
+            }
+            guard !path.isEmpty else { throw .invalidConfiguration("REDIS_URL: a unix:// URL needs a socket path") }
+            endpoint = .unix(path: path)
+        } else {
+            guard url.hasPrefix("redis://") else {
+                throw .invalidConfiguration("REDIS_URL must start with redis:// or unix:// (got \"\(Self.redacted(url))\")")
+            }
+            var rest = Substring(url.dropFirst("redis://".count))
+            if let at = rest.lastIndex(of: "@") {
+                let credentials = rest[..<at]
+                rest = rest[rest.index(after: at)...]
+                if let colon = credentials.firstIndex(of: ":") {
+                    let user = credentials[..<colon]
+                    username = user.isEmpty ? nil : Self.percentDecoded(user)
+                    password = Self.percentDecoded(credentials[credentials.index(after: colon)...])
+                } else if !credentials.isEmpty {
+                    password = Self.percentDecoded(credentials)
+                }
+            }
+            var hostPort = rest
+            if let slash = rest.firstIndex(of: "/") {
+                hostPort = rest[..<slash]
+                let db = rest[rest.index(after: slash)...]
+                if !db.isEmpty {
+                    guard let number = Int(db), number >= 0 else { throw .invalidConfiguration("REDIS_URL: the database \"\(db)\" is not a number") }
+                    database = number
+                }
+            }
+            var host = String(hostPort)
+            var port = 6379
+            if let colon = hostPort.lastIndex(of: ":"), !hostPort.hasSuffix("]") {
+                host = String(hostPort[..<colon])
+                guard let number = Int(hostPort[hostPort.index(after: colon)...]), (1...65535).contains(number) else {
+                    throw .invalidConfiguration("REDIS_URL: the port in \"\(hostPort)\" is not a number from 1 to 65535")
+                }
+                port = number
+            }
+            if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+            endpoint = .tcp(host: host.isEmpty ? "127.0.0.1" : host, port: port)
+        }
+        if let overridingPassword, !overridingPassword.isEmpty { password = overridingPassword }
+    }
+
+    /// The address without credentials, for logs and errors.
+    public var description: String {
+        switch endpoint {
+        case .tcp(let host, let port): "redis://\(host):\(port)/\(database)"
+        case .unix(let path): "unix://\(path)?db=\(database)"
+        }
+    }
+
+    static func redacted(_ url: String) -> String {
+        guard let at = url.lastIndex(of: "@"), let scheme = url.range(of: "://") else { return url }
+        return url[..<scheme.upperBound] + "***" + url[at...]
+    }
+
+    static func percentDecoded(_ text: Substring) -> String {
+        var bytes: [UInt8] = []
+        var iterator = Array(text.utf8).makeIterator()
+        while let byte = iterator.next() {
+            if byte == UInt8(ascii: "%"), let high = iterator.next(), let low = iterator.next(),
+                let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16)
+            {
+                bytes.append(value)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,164 @@
+import CHiredis
+import Foundation
+
+/// One argument of a Redis command: text or raw bytes (binary-safe either way).
+public enum RedisArgument: Sendable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
+    case text(String)
+    case bytes([UInt8])
+
+    public init(stringLiteral value: String) { self = .text(value) }
+    public init(integerLiteral value: Int) { self = .text(String(value)) }
+    public init(_ value: some BinaryInteger) { self = .text(String(value)) }
+    public init(_ value: Double) { self = .text(String(value)) }
+
+    var utf8Count: Int {
+        switch self {
+        case .text(let text): text.utf8.count
+        case .bytes(let bytes): bytes.count
+        }
+    }
+}
+
+/// A synchronous connection to Redis that owns one hiredis `redisContext`.
+///
+/// This is the project's only C boundary. Every call blocks, so `RedisClient` runs them on its own thread pool,
+/// never on an event loop or the cooperative pool. Commands go through `redisAppendCommandArgv` (binary-safe, no
+/// format strings); every reply is checked for NULL, copied into a `RedisReply`, and freed. After an I/O or
+/// protocol error (`ctx->err` set) hiredis documents the context as unusable: the connection marks itself broken and
+/// `RedisClient` drops it and dials a new one.
+public final class RedisConnection: @unchecked Sendable {
+    // @unchecked Sendable: `context` and `isBroken` are only touched by the one thread that holds this connection;
+    // `RedisClient` lends a connection to a single pool thread at a time (checkout/checkin under a mutex).
+    private let context: UnsafeMutablePointer<redisContext>
+    public private(set) var isBroken = false
+
+    public init(_ configuration: RedisConfiguration) throws(RedisError) {
+        let timeout = Self.timeval(seconds: configuration.connectTimeoutSeconds)
+        let connected: UnsafeMutablePointer<redisContext>?
+        switch configuration.endpoint {
+        case .tcp(let host, let port): connected = redisConnectWithTimeout(host, Int32(port), timeout)
+        case .unix(let path): connected = redisConnectUnixWithTimeout(path, timeout)
+        }
+        guard let connected else { throw .connectionFailed("cannot allocate a Redis connection") }
+        // From here on, `deinit` frees the context, also when this initializer throws.
+        context = connected
+        if connected.pointee.err != 0 {
+            throw .connectionFailed("cannot connect to Redis at \(configuration): \(Self.errorText(connected))")
+        }
+        _ = redisSetTimeout(connected, Self.timeval(seconds: configuration.commandTimeoutSeconds))
+        if case .tcp = configuration.endpoint { _ = redisEnableKeepAlive(connected) }
+
+        if let password = configuration.password {
+            var auth: [RedisArgument] = ["AUTH"]
+            if let username = configuration.username { auth.append(.text(username)) }
+            auth.append(.text(password))
+            if case .error(let message) = try command(auth) {
+                throw .authenticationFailed("Redis at \(configuration) refused the password: \(message)")
+            }
+        }
+        if configuration.database != 0, case .error(let message) = try command(["SELECT", RedisArgument(configuration.database)]) {
+            throw .invalidConfiguration("Redis at \(configuration) refused database \(configuration.database): \(message)")
+        }
+    }
+
+    deinit { redisFree(context) }
+
+    /// Sends one command and waits for its reply. A Redis error reply is returned as `.error`, not thrown;
+    /// `NOAUTH` is thrown as an authentication failure.
+    public func command(_ arguments: [RedisArgument]) throws(RedisError) -> RedisReply {
+        try pipeline([arguments])[0]
+    }
+
+    /// Sends several commands in one write and reads their replies in order (one round trip).
+    public func pipeline(_ commands: [[RedisArgument]]) throws(RedisError) -> [RedisReply] {
+        guard !isBroken else { throw .connectionLost("the Redis connection is closed") }
+        for arguments in commands { try append(arguments) }
+        var replies: [RedisReply] = []
+        replies.reserveCapacity(commands.count)
+        for _ in commands {
+            var raw: UnsafeMutableRawPointer? = nil
+            let status = redisGetReply(context, &raw)
+            guard status == REDIS_OK, let raw else {
+                isBroken = true
+                throw .connectionLost("lost the connection to Redis: \(Self.errorText(context))")
+            }
+            let reply = raw.assumingMemoryBound(to: redisReply.self)
+            defer { freeReplyObject(raw) }
+            let decoded = Self.decode(reply)
+            if case .error(let message) = decoded, message.hasPrefix("NOAUTH") || message.hasPrefix("WRONGPASS") {
+                throw .authenticationFailed("Redis needs a password: set it in REDIS_URL or REDIS_PASSWORD (\(message))")
+            }
+            replies.append(decoded)
+        }
+        return replies
+    }
+
+    private func append(_ arguments: [RedisArgument]) throws(RedisError) {
+        // One buffer holds every argument back to back; argv points into it.
+        let total = arguments.reduce(0) { $0 + $1.utf8Count }
+        let storage = UnsafeMutablePointer<CChar>.allocate(capacity: max(total, 1))
+        defer { storage.deallocate() }
+        var pointers = [UnsafePointer<CChar>?]()
+        var lengths = [Int]()
+        pointers.reserveCapacity(arguments.count)
+        lengths.reserveCapacity(arguments.count)
+        var offset = 0
+        for argument in arguments {
+            let start = storage + offset
+            switch argument {
+            case .text(let text):
+                var text = text
+                text.withUTF8 { utf8 in
+                    utf8.withMemoryRebound(to: CChar.self) { if let base = $0.baseAddress { start.update(from: base, count: $0.count) } }
+                }
+            case .bytes(let bytes):
+                bytes.withUnsafeBufferPointer { buffer in
+                    buffer.withMemoryRebound(to: CChar.self) { if let base = $0.baseAddress { start.update(from: base, count: $0.count) } }
+                }
+            }
+            pointers.append(UnsafePointer(start))
+            lengths.append(argument.utf8Count)
+            offset += argument.utf8Count
+        }
+        let status = pointers.withUnsafeMutableBufferPointer { argv in
+            lengths.withUnsafeBufferPointer { argvlen in
+                redisAppendCommandArgv(context, Int32(arguments.count), argv.baseAddress, argvlen.baseAddress)
+            }
+        }
+        guard status == REDIS_OK else {
+            isBroken = true
+            throw .connectionLost("cannot send a command to Redis: \(Self.errorText(context))")
+        }
+    }
+
+    static func decode(_ reply: UnsafeMutablePointer<redisReply>) -> RedisReply {
+        let value = reply.pointee
+        switch value.type {
+        case REDIS_REPLY_STRING:
+            return .string(value.str.map { Array(UnsafeRawBufferPointer(start: $0, count: Int(value.len))) } ?? [])
+        case REDIS_REPLY_STATUS:
+            return .status(value.str.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: Int(value.len)), as: UTF8.self) } ?? "")
+        case REDIS_REPLY_ERROR:
+            return .error(value.str.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: Int(value.len)), as: UTF8.self) } ?? "")
+        case REDIS_REPLY_INTEGER:
+            return .integer(value.integer)
+        case REDIS_REPLY_ARRAY:
+            guard let elements = value.element else { return .array([]) }
+            return .array((0..<Int(value.elements)).map { index in elements[index].map(decode) ?? .null })
+        default:
+            return .null
+        }
+    }
+
+    private static func errorText(_ context: UnsafeMutablePointer<redisContext>) -> String {
+        withUnsafeBytes(of: context.pointee.errstr) { raw in
+            let bytes = raw.prefix { $0 != 0 }
+            return bytes.isEmpty ? "connection closed" : String(decoding: bytes, as: UTF8.self)
+        }
+    }
+
+    private static func timeval(seconds: Double) -> Glibc.timeval {
+        let whole = Int(seconds)
+        return Glibc.timeval(tv_sec: whole, tv_usec: Int((seconds - Double(whole)) * 1_000_000))
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import LogitCore
+
+/// Prediction responses, written straight to bytes (a 100,000-row batch is one pass, no intermediate objects).
+enum PredictionDocument {
+    /// `{"predictions": [...], "prediction_probability": [[...]], "classes": [...]}`; labels as the strings training saw.
+    static func json(model: LogisticModel, probabilities: [Double]) -> [UInt8] {
+        let k = model.classes.count
+        let predicted = model.predictedClasses(probabilities: probabilities)
+        let encodedClasses = model.classes.map { JSONValue.string($0).serialized() }
+        var output: [UInt8] = []
+        output.reserveCapacity(predicted.count * (k * 22 + 16) + 64)
+        output += Array("{\"predictions\":[".utf8)
+        for (row, label) in predicted.enumerated() {
+            if row > 0 { output.append(UInt8(ascii: ",")) }
+            output += encodedClasses[label]
+        }
+        output += Array("],\"prediction_probability\":[".utf8)
+        for row in 0..<predicted.count {
+            output += row > 0 ? [UInt8(ascii: ","), UInt8(ascii: "[")] : [UInt8(ascii: "[")]
+            for c in 0..<k {
+                if c > 0 { output.append(UInt8(ascii: ",")) }
+                JSONWriter.number(probabilities[row * k + c], to: &output)
+            }
+            output.append(UInt8(ascii: "]"))
+        }
+        output += Array("],\"classes\":".utf8)
+        JSONValue.array(model.classes.map { .string($0) }).write(to: &output)
+        output.append(UInt8(ascii: "}"))
+        return output
+    }
+
+    /// A header `label,<class 1>,…,<class K>`, then per row the predicted label and one probability per class.
+    static func csv(model: LogisticModel, probabilities: [Double]) -> [UInt8] {
+        let k = model.classes.count
+        let predicted = model.predictedClasses(probabilities: probabilities)
+        let encodedClasses = model.classes.map { Array(csvField($0).utf8) }
+        var output: [UInt8] = Array("label".utf8)
+        for name in encodedClasses { output += [UInt8(ascii: ",")] + name }
+        output.append(UInt8(ascii: "\n"))
+        for (row, label) in predicted.enumerated() {
+            output += encodedClasses[label]
+            for c in 0..<k {
+                output.append(UInt8(ascii: ","))
+                output += Array(probabilities[row * k + c].description.utf8)
+            }
+            output.append(UInt8(ascii: "\n"))
+        }
+        return output
+    }
+
+    static func csvField(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

@@ -1,0 +1,62 @@
+import Hummingbird
+import LogitCore
+import LogitRedis
+import Logging
+
+/// Maps every error to `application/problem+json` once, at the edge: Hummingbird's own errors (unknown route,
+/// body too large), Redis being unreachable (503 with `Retry-After`), CSV and parameter errors, and anything
+/// unexpected (a 500 whose detail says nothing internal; the error is logged).
+struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    let routes: RouteTable
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let problem as ProblemError {
+            throw problem
+        } catch let error as HTTPError where error.status == .notFound {
+            let allowed = routes.allowedMethods(for: request.uri.path)
+            if allowed.isEmpty {
+                throw ProblemError(.notFound, "There is no route \(request.method.rawValue) \(request.uri.path). See GET /docs for the API.")
+            }
+            let allow = allowed.map(\.rawValue).joined(separator: ", ")
+            throw ProblemError(
+                .methodNotAllowed, "\(request.uri.path) does not accept \(request.method.rawValue); it accepts \(allow).",
+                headers: [.allow: allow])
+        } catch let error as HTTPError {
+            throw ProblemError(error.status, error.body ?? error.status.reasonPhrase, headers: error.headers)
+        } catch let error as RedisError {
+            context.logger.warning("Redis unavailable", metadata: ["error": "\(error)"])
+            throw ProblemError.redisUnavailable(error)
+        } catch let error as CSVError {
+            throw ProblemError(csv: error)
+        } catch let error as ParameterError {
+            throw ProblemError(.badRequest, error.description, extensions: [("parameter", .string(error.name))])
+        } catch {
+            context.logger.error("Unexpected error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            throw ProblemError(.internalServerError, "An unexpected error occurred; it has been logged.")
+        }
+    }
+}
+
+extension ProblemError {
+    static func redisUnavailable(_ error: RedisError) -> ProblemError {
+        let reason = error.isAuthenticationFailure ? "Redis refused the credentials" : "Redis is unavailable"
+        return ProblemError(.serviceUnavailable, "\(reason); try again shortly. (\(error.message))", headers: [.retryAfter: "1"])
+    }
+
+    /// 400 for a malformed body (with `line` and `field`), 413 for one over a limit, 422 for one that is well
+    /// formed but cannot be trained on.
+    init(csv error: CSVError) {
+        let status: HTTPResponse.Status =
+            switch error.kind {
+            case .empty, .malformed: .badRequest
+            case .unusable: .unprocessableContent
+            case .tooLarge: .contentTooLarge
+            }
+        var extensions: [(String, JSONValue)] = []
+        if let line = error.line { extensions.append(("line", .int(line))) }
+        if let field = error.field { extensions.append(("field", .int(field))) }
+        self.init(status, error.description, extensions: extensions)
+    }
+}

@@ -1,0 +1,161 @@
+import Foundation
+import LogitCore
+import LogitRedis
+import Logging
+import NIOPosix
+import Synchronization
+
+/// Trains one claimed job and settles it: stored as ready, failed with a reason, or handed back.
+struct JobRunner {
+    let queue: JobQueue
+    let claim: Claim
+    let configuration: WorkerConfiguration
+    var logger: Logger
+
+    init(queue: JobQueue, claim: Claim, configuration: WorkerConfiguration, logger: Logger) {
+        self.queue = queue
+        self.claim = claim
+        self.configuration = configuration
+        var logger = logger
+        logger[metadataKey: "model_id"] = "\(claim.id)"
+        logger[metadataKey: "job_attempt"] = "\(claim.attempt)"
+        self.logger = logger
+    }
+
+    /// What the fit ended with.
+    enum Outcome: Sendable {
+        case fitted(LogisticModel, TrainingSummary)
+        case failed(String)
+        case cancelled
+    }
+
+    func run(_ signals: WorkerSignals, threads: NIOThreadPool) async {
+        logger.info("Training started")
+        let outcome: Outcome
+        do {
+            outcome = try await train(signals, threads: threads)
+        } catch {
+            // Redis failed before the fit started: leave the job where it is; the lease decides its fate.
+            logger.warning("Could not read the job from Redis; it will be retried", metadata: ["error": "\(error)"])
+            return
+        }
+        switch outcome {
+        case .fitted(let model, let summary):
+            logger.info("Training finished", metadata: [
+                "n_iter": "\(summary.nIter)", "objective": "\(summary.objective)", "seconds": "\(summary.trainingSeconds)",
+            ])
+            await settle("store the model") { try await queue.complete(claim, fields: Self.resultFields(model, summary)) }
+        case .failed(let reason):
+            logger.warning("Training failed", metadata: ["reason": "\(reason)"])
+            await settle("store the failure") { try await queue.fail(claim, reason: reason) }
+        case .cancelled:
+            if signals.abandonJobs.load(ordering: .sequentiallyConsistent) {
+                logger.info("Shutdown grace period over: handing the job back")
+                await settle("hand the job back") { try await queue.handBack(claim) }
+            } else {
+                logger.warning("The job was taken from this worker (lease lost or model deleted); dropping its result")
+            }
+        }
+    }
+
+    private func train(_ signals: WorkerSignals, threads: NIOThreadPool) async throws -> Outcome {
+        guard let data = try await queue.trainingData(claim.id),
+            case .string(let paramsJSON) = try await queue.client.send("HGET", .text(queue.keys.model(claim.id)), .text(ModelField.params))
+        else {
+            return .failed("the job's training data is missing from Redis")
+        }
+        guard let parameters = try? JSONDecoder().decode(TrainingParameters.self, from: Data(paramsJSON)) else {
+            return .failed("the job's parameters are unreadable")
+        }
+        let shared = FitState()
+        let limits = configuration.csvLimits
+        return await withTaskGroup(of: Outcome?.self) { group in
+            group.addTask {
+                do {
+                    return try await threads.runIfActive { () -> Outcome in
+                        let set: TrainingSet
+                        do {
+                            set = try TrainingSet.parse(data, limits: limits)
+                        } catch {
+                            return .failed("the training data is unreadable: \(error)")
+                        }
+                        do {
+                            let (model, summary) = try Trainer.fit(set, parameters: parameters) { progress in
+                                shared.latest.withLock { $0 = progress }
+                                return !shared.lost.load(ordering: .relaxed) && !signals.abandonJobs.load(ordering: .relaxed)
+                            }
+                            return .fitted(model, summary)
+                        } catch TrainingError.cancelled {
+                            return .cancelled
+                        } catch {
+                            return .failed("\(error)")
+                        }
+                    }
+                } catch {
+                    return .cancelled  // the thread pool is shutting down
+                }
+            }
+            group.addTask {
+                // Progress writes, throttled; a refused write means the claim is gone.
+                var written = -1
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(configuration.progressMilliseconds))
+                    guard let progress = shared.latest.withLock({ $0 }), progress.iteration != written else { continue }
+                    written = progress.iteration
+                    if let accepted = try? await queue.progress(claim, iteration: progress.iteration, objective: progress.objective), !accepted {
+                        shared.lost.store(true, ordering: .relaxed)
+                    }
+                }
+                return nil
+            }
+            let outcome = await group.next()!!
+            group.cancelAll()
+            return outcome
+        }
+    }
+
+    /// Writes a job's end state, retrying through Redis outages while the lease may still hold.
+    private func settle(_ what: String, _ write: () async throws -> Bool) async {
+        var backoff = Backoff()
+        let deadline = ContinuousClock.now + .milliseconds(configuration.leaseMilliseconds * 4)
+        while true {
+            do {
+                if try await !write() { logger.warning("Redis refused to \(what): this worker no longer holds the job") }
+                return
+            } catch {
+                guard (error as? RedisError)?.isUnavailable == true, ContinuousClock.now < deadline else {
+                    logger.error("Could not \(what); the job will be retried after its lease expires", metadata: ["error": "\(error)"])
+                    return
+                }
+                try? await Task.sleep(for: backoff.next())
+            }
+        }
+    }
+
+    static func resultFields(_ model: LogisticModel, _ summary: TrainingSummary) throws -> [(String, String)] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let (coef, intercept) = model.originalScale
+        return [
+            (ModelField.model, String(decoding: try encoder.encode(model), as: UTF8.self)),
+            (ModelField.coefficients, String(decoding: try encoder.encode(Coefficients(coef: coef, intercept: intercept)), as: UTF8.self)),
+            (ModelField.summary, String(decoding: try encoder.encode(summary), as: UTF8.self)),
+            (ModelField.progressIteration, String(summary.nIter)),
+            (ModelField.progressObjective, String(summary.objective)),
+        ]
+    }
+}
+
+/// What the training thread and the progress writer share during one fit.
+final class FitState: Sendable {
+    /// The fit's latest progress, read by the progress writer.
+    let latest = Mutex<TrainingProgress?>(nil)
+    /// Set when Redis refused a progress write: the claim is gone, stop fitting.
+    let lost = Atomic<Bool>(false)
+}
+
+/// Coefficients on the original feature scale, as scikit-learn's `coef_` and `intercept_`.
+struct Coefficients: Codable {
+    var coef: [[Double]]
+    var intercept: [Double]
+}

@@ -1,0 +1,110 @@
+import Foundation
+import LogitCore
+import LogitRedis
+import Logging
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// A worker process's service: takes training jobs from Redis, fits them and stores the models.
+///
+/// `run()` keeps a lease alive (heartbeat), reaps jobs of dead workers, and runs `concurrency` job loops. On
+/// graceful shutdown it stops taking jobs; a running fit may go on for `shutdownGraceSeconds`, then it is
+/// cancelled and handed back to the queue (not counted as an attempt). It returns once every job is settled.
+public struct TrainingWorker: Service {
+    let queue: JobQueue
+    let configuration: WorkerConfiguration
+    let logger: Logger
+
+    public init(redis: RedisClient, configuration: WorkerConfiguration, logger: Logger) {
+        self.queue = JobQueue(client: redis, keys: configuration.keys)
+        self.configuration = configuration
+        var logger = logger
+        logger[metadataKey: "worker"] = "\(configuration.workerID)"
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let signals = WorkerSignals()
+        let trainingThreads = NIOThreadPool(numberOfThreads: configuration.concurrency)
+        trainingThreads.start()
+        defer { trainingThreads.shutdownGracefully { _ in } }
+        logger.info("Worker started", metadata: ["concurrency": "\(configuration.concurrency)"])
+
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await keepLease(signals) }
+                await withTaskGroup(of: Void.self) { jobs in
+                    for _ in 0..<configuration.concurrency {
+                        jobs.addTask { await jobLoop(signals, threads: trainingThreads) }
+                    }
+                }
+                signals.jobsSettled.store(true, ordering: .sequentiallyConsistent)
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            logger.info("Shutdown requested: taking no new jobs")
+            signals.stopTaking.store(true, ordering: .sequentiallyConsistent)
+            let grace = configuration.shutdownGraceSeconds
+            Thread.detachNewThread {
+                Thread.sleep(forTimeInterval: grace)
+                signals.abandonJobs.store(true, ordering: .sequentiallyConsistent)
+            }
+        }
+        do {
+            try await queue.retire(worker: configuration.workerID)
+        } catch {
+            logger.warning("Could not remove the worker's lease at exit; it will expire", metadata: ["error": "\(error)"])
+        }
+        logger.info("Worker stopped")
+    }
+
+    /// Renews the lease every heartbeat and reaps dead workers' jobs every reap period, until cancelled.
+    private func keepLease(_ signals: WorkerSignals) async {
+        var backoff = Backoff()
+        var sinceReap = Int.max / 2
+        while !Task.isCancelled && !signals.jobsSettled.load(ordering: .sequentiallyConsistent) {
+            do {
+                try await queue.heartbeat(worker: configuration.workerID, leaseMilliseconds: configuration.leaseMilliseconds)
+                if sinceReap >= configuration.reapMilliseconds {
+                    sinceReap = 0
+                    let moved = try await queue.reap(maxAttempts: configuration.maxAttempts)
+                    if moved > 0 { logger.warning("Reclaimed jobs of workers whose lease expired", metadata: ["jobs": "\(moved)"]) }
+                }
+                backoff.reset()
+                try? await Task.sleep(for: .milliseconds(configuration.heartbeatMilliseconds))
+                sinceReap += configuration.heartbeatMilliseconds
+            } catch {
+                logger.warning("Redis unavailable for the heartbeat; retrying", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: backoff.next())
+            }
+        }
+    }
+
+    private func jobLoop(_ signals: WorkerSignals, threads: NIOThreadPool) async {
+        var backoff = Backoff()
+        while !signals.stopTaking.load(ordering: .sequentiallyConsistent) {
+            let claim: Claim?
+            do {
+                claim = try await queue.claim(worker: configuration.workerID, timeoutSeconds: 1)
+                backoff.reset()
+            } catch {
+                logger.warning("Redis unavailable; retrying", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: backoff.next())
+                continue
+            }
+            guard let claim else { continue }
+            await JobRunner(queue: queue, claim: claim, configuration: configuration, logger: logger).run(signals, threads: threads)
+        }
+    }
+}
+
+/// Flags shared by a worker's tasks and the training threads.
+final class WorkerSignals: Sendable {
+    /// Set on graceful shutdown: claim no more jobs.
+    let stopTaking = Atomic<Bool>(false)
+    /// Set when the shutdown grace period is over: cancel running fits and hand their jobs back.
+    let abandonJobs = Atomic<Bool>(false)
+    /// Set when every job loop has ended.
+    let jobsSettled = Atomic<Bool>(false)
+}

@@ -1,0 +1,62 @@
+import LogitCore
+import LogitRedis
+
+/// How a worker takes, keeps and gives back jobs.
+public struct WorkerConfiguration: Sendable {
+    public var keys: KeySchema
+    /// Jobs trained at once by this process.
+    public var concurrency: Int
+    /// How long the worker's lease lives without a heartbeat; a worker silent this long is presumed dead.
+    public var leaseMilliseconds: Int
+    /// How often the lease is renewed (a few times per lease).
+    public var heartbeatMilliseconds: Int
+    /// How often this worker looks for jobs of dead workers.
+    public var reapMilliseconds: Int
+    /// Attempts per job before it ends `failed` ("worker lost N times").
+    public var maxAttempts: Int
+    /// How often progress (iteration, objective) is written while training.
+    public var progressMilliseconds: Int
+    /// On SIGTERM, how long a running job may continue before it is handed back to the queue.
+    public var shutdownGraceSeconds: Double
+    public var csvLimits: CSVLimits
+    /// This process's worker id (unique per process).
+    public var workerID: String
+
+    public init(
+        keys: KeySchema = KeySchema(), concurrency: Int = 1, leaseMilliseconds: Int = 5000, heartbeatMilliseconds: Int = 1000,
+        reapMilliseconds: Int = 2000, maxAttempts: Int = 3, progressMilliseconds: Int = 250, shutdownGraceSeconds: Double = 10,
+        csvLimits: CSVLimits = CSVLimits(), workerID: String = WorkerConfiguration.defaultWorkerID()
+    ) {
+        self.keys = keys
+        self.concurrency = concurrency
+        self.leaseMilliseconds = leaseMilliseconds
+        self.heartbeatMilliseconds = heartbeatMilliseconds
+        self.reapMilliseconds = reapMilliseconds
+        self.maxAttempts = maxAttempts
+        self.progressMilliseconds = progressMilliseconds
+        self.shutdownGraceSeconds = shutdownGraceSeconds
+        self.csvLimits = csvLimits
+        self.workerID = workerID
+    }
+
+    /// `host-pid-random`: unique per process, readable in `redis-cli`.
+    public static func defaultWorkerID() -> String {
+        let host = ProcessInfoName.hostname
+        return "\(host)-\(ProcessInfoName.pid)-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+    }
+}
+
+enum ProcessInfoName {
+    static var hostname: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        gethostname(&buffer, buffer.count)
+        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return name.isEmpty ? "host" : name.filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." }
+    }
+
+    static var pid: Int32 { getpid() }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct Logit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "logit",
+        abstract: "Train and serve logistic-regression models over HTTP, with a Redis-backed job queue.",
+        subcommands: [Serve.self, Worker.self, Dev.self])
+}

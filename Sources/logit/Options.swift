@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import LogitCore
+import LogitRedis
+import LogitServer
+import LogitWorker
+import Logging
+
+/// Reads an environment variable (empty counts as unset).
+func environment(_ name: String) -> String? {
+    guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
+    return value
+}
+
+struct RedisOptions: ParsableArguments {
+    @Option(name: .customLong("redis-url"), help: "Redis URL: redis://[:password@]host[:port][/db] or unix:///path (env REDIS_URL).")
+    var url: String = environment("REDIS_URL") ?? "redis://127.0.0.1:6379"
+
+    @Option(name: .customLong("key-prefix"), help: "Prefix of every Redis key (env LOGIT_KEY_PREFIX).")
+    var keyPrefix: String = environment("LOGIT_KEY_PREFIX") ?? "lr:"
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env LOG_LEVEL).")
+    var logLevel: String = environment("LOG_LEVEL") ?? "info"
+
+    func redisConfiguration() throws -> RedisConfiguration {
+        do {
+            return try RedisConfiguration(url: url, password: environment("REDIS_PASSWORD"))
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
+    var keys: KeySchema { KeySchema(prefix: keyPrefix) }
+
+    func logger(_ label: String) -> Logger {
+        var logger = Logger(label: label)
+        logger.logLevel = Logger.Level(rawValue: logLevel.lowercased()) ?? .info
+        return logger
+    }
+}
+
+struct ServeOptions: ParsableArguments {
+    @Option(help: "Address to listen on (env HOST).")
+    var host: String = environment("HOST") ?? "127.0.0.1"
+
+    @Option(help: "Port to listen on (env PORT).")
+    var port: Int = environment("PORT").flatMap(Int.init) ?? 5000
+
+    @Option(help: "Largest training body in bytes (env LOGIT_MAX_TRAINING_BYTES).")
+    var maxTrainingBytes: Int = environment("LOGIT_MAX_TRAINING_BYTES").flatMap(Int.init) ?? 512 << 20
+
+    @Option(help: "Largest prediction body in bytes (env LOGIT_MAX_PREDICTION_BYTES).")
+    var maxPredictionBytes: Int = environment("LOGIT_MAX_PREDICTION_BYTES").flatMap(Int.init) ?? 64 << 20
+
+    @Option(help: "Most rows in a training body (env LOGIT_MAX_ROWS).")
+    var maxRows: Int = environment("LOGIT_MAX_ROWS").flatMap(Int.init) ?? 50_000_000
+
+    @Option(help: "Most feature columns (env LOGIT_MAX_COLUMNS).")
+    var maxColumns: Int = environment("LOGIT_MAX_COLUMNS").flatMap(Int.init) ?? 10_000
+
+    @Option(help: "Most distinct labels (env LOGIT_MAX_CLASSES).")
+    var maxClasses: Int = environment("LOGIT_MAX_CLASSES").flatMap(Int.init) ?? 1_000
+
+    var csvLimits: CSVLimits { CSVLimits(maxRows: maxRows, maxColumns: maxColumns, maxClasses: maxClasses) }
+
+    func apiConfiguration(keys: KeySchema) -> APIConfiguration {
+        APIConfiguration(
+            host: host, port: port, keys: keys, maxTrainingBytes: maxTrainingBytes, maxPredictionBytes: maxPredictionBytes,
+            csvLimits: csvLimits, apiToken: environment("LOGIT_API_TOKEN"))
+    }
+}
+
+struct WorkerOptions: ParsableArguments {
+    @Option(help: "Jobs trained at once by this process (env LOGIT_CONCURRENCY).")
+    var concurrency: Int = environment("LOGIT_CONCURRENCY").flatMap(Int.init) ?? 1
+
+    @Option(help: "Attempts per job before it is marked failed (env LOGIT_MAX_ATTEMPTS).")
+    var maxAttempts: Int = environment("LOGIT_MAX_ATTEMPTS").flatMap(Int.init) ?? 3
+
+    @Option(help: "Milliseconds a worker's lease lives without a heartbeat (env LOGIT_LEASE_MS).")
+    var leaseMs: Int = environment("LOGIT_LEASE_MS").flatMap(Int.init) ?? 5000
+
+    @Option(help: "Seconds a running job may continue after SIGTERM before it is handed back (env LOGIT_SHUTDOWN_GRACE).")
+    var shutdownGrace: Double = environment("LOGIT_SHUTDOWN_GRACE").flatMap(Double.init) ?? 10
+
+    func validate() throws {
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }
+        guard leaseMs >= 300 else { throw ValidationError("--lease-ms must be at least 300") }
+    }
+
+    func workerConfiguration(keys: KeySchema, csvLimits: CSVLimits = CSVLimits()) -> WorkerConfiguration {
+        WorkerConfiguration(
+            keys: keys, concurrency: concurrency, leaseMilliseconds: leaseMs, heartbeatMilliseconds: max(100, leaseMs / 5),
+            reapMilliseconds: max(200, leaseMs / 2), maxAttempts: maxAttempts, shutdownGraceSeconds: shutdownGrace, csvLimits: csvLimits)
+    }
+}

@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import LogitRedis
+import Logging
+import ServiceLifecycle
+
+/// A `redis-server` that `logit dev` starts and stops: the project's `redis.conf`, a private data directory, and
+/// its own session (`setsid`), so that Ctrl-C reaches logit, which stops Redis last, after the worker settles.
+final class RedisServerProcess: Service, Sendable {
+    private let process: Process
+    private let logger: Logger
+    private let port: Int
+
+    init(port: Int, password: String?, configFile: String, dataDirectory: String, logger: Logger) throws {
+        self.logger = logger
+        self.port = port
+        let directory = URL(fileURLWithPath: dataDirectory).standardizedFileURL
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        guard let redisServer = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first(where: FileManager.default.isExecutableFile) else {
+            throw ValidationError("redis-server is not installed: run `make setup` (or apt-get install redis-server)")
+        }
+        var arguments: [String] = []
+        if FileManager.default.fileExists(atPath: configFile) {
+            arguments.append(URL(fileURLWithPath: configFile).standardizedFileURL.path)
+        } else {
+            logger.warning("No redis.conf found; starting Redis with built-in settings", metadata: ["looked_for": "\(configFile)"])
+            arguments += ["--bind", "127.0.0.1", "--appendonly", "yes"]
+        }
+        arguments += ["--port", String(port), "--dir", directory.path, "--daemonize", "no"]
+        if let password { arguments += ["--requirepass", password] }
+        process = Process()
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/setsid") {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
+            process.arguments = [redisServer] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: redisServer)
+            process.arguments = arguments
+        }
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+    }
+
+    /// Starts Redis and waits until it answers.
+    func start(client: RedisClient) async throws {
+        logger.info("Starting redis-server", metadata: ["port": "\(port)"])
+        try process.run()
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            if await client.ping() { return }
+            guard process.isRunning else { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        stop()
+        throw ValidationError("redis-server did not start on port \(port) (is the port taken?)")
+    }
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        stop()
+    }
+
+    private func stop() {
+        guard process.isRunning else { return }
+        logger.info("Stopping redis-server")
+        process.terminate()
+        process.waitUntilExit()
+    }
+}

@@ -1,0 +1,23 @@
+import ArgumentParser
+import LogitRedis
+import LogitServer
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the HTTP API (stateless; run as many as you like).")
+
+    @OptionGroup var redis: RedisOptions
+    @OptionGroup var serve: ServeOptions
+
+    func run() async throws {
+        let logger = redis.logger("logit.api")
+        let client = RedisClient(configuration: try redis.redisConfiguration(), threads: 8)
+        try await RedisPreflight.check(client, logger: logger)
+        let app = buildApplication(configuration: serve.apiConfiguration(keys: redis.keys), redis: client, logger: logger)
+        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
+        await client.shutdown()
+    }
+}

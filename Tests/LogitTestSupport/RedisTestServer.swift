@@ -1,0 +1,71 @@
+import Foundation
+import LogitRedis
+
+/// A real `redis-server` on a free loopback port and a temporary directory, for one test; `stop()` removes both.
+public final class RedisTestServer: Sendable {
+    public let port: Int
+    public let directory: URL
+    private let process: Process
+
+    public var configuration: RedisConfiguration { RedisConfiguration(endpoint: .tcp(host: "127.0.0.1", port: port)) }
+    public var url: String { "redis://127.0.0.1:\(port)" }
+
+    /// Starts a server; `arguments` are extra `redis-server` options (e.g. `["--requirepass", "secret"]`).
+    public init(arguments: [String] = []) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("logit-redis-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        port = try Self.freePort()
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: try Self.which("redis-server"))
+        process.arguments = [
+            "--port", String(port), "--bind", "127.0.0.1", "--dir", directory.path, "--save", "", "--appendonly", "no",
+            "--daemonize", "no", "--logfile", directory.appendingPathComponent("redis.log").path,
+        ] + arguments
+        try process.run()
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if let connection = try? RedisConnection(configuration), (try? connection.command(["PING"])) != nil { return }
+            if !process.isRunning { break }
+            usleep(5_000)
+        }
+        stop()
+        throw RedisTestServerError(message: "redis-server did not start on port \(port)")
+    }
+
+    public func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    static func which(_ program: String) throws -> String {
+        for directory in ["/usr/bin", "/usr/local/bin", "/usr/sbin", "/bin"] {
+            let path = directory + "/" + program
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        throw RedisTestServerError(message: "\(program) not found: install redis-server (make setup)")
+    }
+
+    /// A port the kernel just handed out for a listening socket, then released.
+    public static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw RedisTestServerError(message: "cannot find a free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+public struct RedisTestServerError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
