@@ -83,7 +83,7 @@ public struct TrainingWorker: Service {
 
     private func jobLoop(_ signals: WorkerSignals, threads: NIOThreadPool) async {
         var backoff = Backoff()
-        while !signals.stopTaking.load(ordering: .sequentiallyConsistent) {
+        while !signals.stopTaking.load(ordering: .sequentiallyConsistent) && !Task.isCancelled {
             let claim: Claim?
             do {
                 claim = try await queue.claim(worker: configuration.workerID, timeoutSeconds: 1)

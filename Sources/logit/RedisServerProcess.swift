@@ -3,11 +3,14 @@ import Foundation
 import LogitRedis
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// A `redis-server` that `logit dev` starts and stops: the project's `redis.conf`, a private data directory, and
-/// its own session (`setsid`), so that Ctrl-C reaches logit, which stops Redis last, after the worker settles.
+/// its own process group, so that Ctrl-C reaches logit, which stops Redis last, after the worker settles.
 final class RedisServerProcess: Service, Sendable {
-    private let process: Process
+    private let executable: String
+    private let arguments: [String]
+    private let process = Mutex<ChildProcess?>(nil)
     private let logger: Logger
     private let port: Int
 
@@ -28,25 +31,19 @@ final class RedisServerProcess: Service, Sendable {
         }
         arguments += ["--port", String(port), "--dir", directory.path, "--daemonize", "no"]
         if let password { arguments += ["--requirepass", password] }
-        process = Process()
-        if FileManager.default.isExecutableFile(atPath: "/usr/bin/setsid") {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
-            process.arguments = [redisServer] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: redisServer)
-            process.arguments = arguments
-        }
-        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        self.executable = redisServer
+        self.arguments = arguments
     }
 
     /// Starts Redis and waits until it answers.
     func start(client: RedisClient) async throws {
         logger.info("Starting redis-server", metadata: ["port": "\(port)"])
-        try process.run()
+        let child = try ChildProcess(executable: executable, arguments: arguments)
+        process.withLock { $0 = child }
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {
             if await client.ping() { return }
-            guard process.isRunning else { break }
+            guard child.isRunning else { break }
             try await Task.sleep(for: .milliseconds(20))
         }
         stop()
@@ -59,9 +56,8 @@ final class RedisServerProcess: Service, Sendable {
     }
 
     private func stop() {
-        guard process.isRunning else { return }
+        guard let child = process.withLock({ $0 }), child.isRunning else { return }
         logger.info("Stopping redis-server")
-        process.terminate()
-        process.waitUntilExit()
+        child.terminate()
     }
 }

@@ -5,38 +5,39 @@ import LogitRedis
 public final class RedisTestServer: Sendable {
     public let port: Int
     public let directory: URL
-    private let process: Process
+    private let process: ChildProcess
 
     public var configuration: RedisConfiguration { RedisConfiguration(endpoint: .tcp(host: "127.0.0.1", port: port)) }
     public var url: String { "redis://127.0.0.1:\(port)" }
 
-    /// Starts a server; `arguments` are extra `redis-server` options (e.g. `["--requirepass", "secret"]`).
-    public init(arguments: [String] = []) throws {
+    /// Starts a server; `arguments` are extra `redis-server` options (e.g. `["--requirepass", "secret"]`); `port`
+    /// reuses a port (to restart a stopped server), else a free one is picked.
+    public init(port: Int? = nil, arguments: [String] = []) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("logit-redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        port = try Self.freePort()
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: try Self.which("redis-server"))
-        process.arguments = [
-            "--port", String(port), "--bind", "127.0.0.1", "--dir", directory.path, "--save", "", "--appendonly", "no",
+        self.port = try port ?? Self.freePort()
+        process = try ChildProcess(executable: try Self.which("redis-server"), arguments: [
+            "--port", String(self.port), "--bind", "127.0.0.1", "--dir", directory.path, "--save", "", "--appendonly", "no",
             "--daemonize", "no", "--logfile", directory.appendingPathComponent("redis.log").path,
-        ] + arguments
-        try process.run()
+        ] + arguments)
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
-            if let connection = try? RedisConnection(configuration), (try? connection.command(["PING"])) != nil { return }
+            if let connection = try? RedisConnection(configuration) {
+                do {
+                    if try connection.command(["PING"]) == .status("PONG") { return }
+                } catch where error.isAuthenticationFailure {
+                    return  // up, and asking for the password it was given
+                } catch {}
+            }
             if !process.isRunning { break }
             usleep(5_000)
         }
         stop()
-        throw RedisTestServerError(message: "redis-server did not start on port \(port)")
+        throw RedisTestServerError(message: "redis-server did not start on port \(self.port)")
     }
 
     public func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        process.terminate()
         try? FileManager.default.removeItem(at: directory)
     }
 
