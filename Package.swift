@@ -10,7 +10,8 @@ let package = Package(
     name: "logit",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "logit", targets: ["logit"])
+        .executable(name: "logit", targets: ["logit"]),
+        .executable(name: "logit-bench", targets: ["LogitBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -63,6 +64,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Benchmarks of the numeric core (parse, gradient pass, fit): `swift run -c release logit-bench --help`.
+        .executableTarget(name: "LogitBench", dependencies: ["LogitCore"], swiftSettings: swiftSettings),
         .target(name: "LogitTestSupport", dependencies: ["LogitRedis"], path: "Tests/LogitTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "LogitCoreTests", dependencies: ["LogitCore", "LogitTestSupport"], swiftSettings: swiftSettings),
         .testTarget(

@@ -77,7 +77,111 @@ import Testing
         var parameters = TrainingParameters()
         parameters.learningRate = 1e300
         parameters.penalty = .none
-        #expect(throws: TrainingError.self) { try fit("iris.csv", parameters) }
+        #expect(throws: TrainingError.diverged(iteration: 1)) { try fit("iris.csv", parameters) }
+    }
+
+    /// A synthetic set large enough to be split into several chunks of the parallel gradient pass.
+    static func synthetic(rows: Int, features: Int, classes: Int) -> TrainingSet {
+        var generator = LinearCongruential(seed: 42)
+        var values = [Double](), labels = [Int32]()
+        for i in 0..<rows {
+            let label = i % classes
+            labels.append(Int32(label))
+            for j in 0..<features { values.append(generator.uniform() * 4 + (j % classes == label ? 1.5 : 0) + Double(j)) }
+        }
+        return TrainingSet(features: values, labels: labels, classes: (0..<classes).map(String.init), featureCount: features)
+    }
+
+    @Test func theSameDataGivesTheSameModelBitForBitAcrossChunks() throws {
+        let set = Self.synthetic(rows: 20_000, features: 7, classes: 3)
+        let (first, firstSummary) = try Trainer.fit(set)
+        let (second, secondSummary) = try Trainer.fit(set)
+        #expect(first == second)
+        #expect(firstSummary.objectiveHistory == secondSummary.objectiveHistory)
+        #expect(firstSummary.converged)
+    }
+
+    @Test func separableDataWithoutPenaltyStopsAtMaxIterWithFiniteCoefficients() throws {
+        var parameters = TrainingParameters()
+        parameters.penalty = .none
+        parameters.maxIter = 2_000
+        let (model, summary, _) = try fit("numerics/separable.csv", parameters)
+        #expect(summary.stopReason == .maxIter || summary.stopReason == .noProgress)
+        #expect(!summary.converged)
+        #expect(summary.nIter <= 2_000)
+        #expect(model.weights.allSatisfy(\.isFinite) && model.intercepts.allSatisfy(\.isFinite))
+        #expect(summary.objective.isFinite && summary.objective < 1e-3)
+        #expect(summary.trainAccuracy == 1)
+    }
+
+    @Test func constantColumnsKeepZeroWeights() throws {
+        let (model, summary, _) = try fit("numerics/constant_columns.csv")
+        #expect(summary.converged)
+        let d = model.featureCount
+        for row in 0..<model.rowCount {
+            // A centred constant column is rounding noise (~1e-16), so its weight is ~1e-20, as in scikit-learn.
+            for column in stride(from: 0, to: d, by: 8) { #expect(abs(model.weights[row * d + column]) < 1e-12) }
+            #expect(model.weights[row * d + 5] == 0)
+        }
+        #expect(model.standardizer.scale[5] == 1 && model.standardizer.scale[8] == 1)
+    }
+
+    @Test func withoutInterceptTheInterceptsStayZero() throws {
+        var parameters = TrainingParameters()
+        parameters.fitIntercept = false
+        let (model, summary, _) = try fit("iris.csv", parameters)
+        #expect(model.intercepts == [0, 0, 0])
+        #expect(summary.converged)
+    }
+
+    @Test func aSmallerCGivesSmallerWeights() throws {
+        var parameters = TrainingParameters()
+        parameters.C = 0.01
+        let (strong, _, _) = try fit("wine.csv", parameters)
+        let (weak, _, _) = try fit("wine.csv")
+        func norm(_ model: LogisticModel) -> Double { model.weights.reduce(0) { $0 + $1 * $1 } }
+        #expect(norm(strong) < norm(weak))
+    }
+
+    @Test func aFixedLearningRateConverges() throws {
+        var parameters = TrainingParameters()
+        parameters.learningRate = 0.5
+        let (_, summary, _) = try fit("iris.csv", parameters)
+        let reference = Fixtures.referenceOptimum("iris.csv")
+        #expect(summary.converged)
+        #expect(abs(summary.objective - reference.objective) / reference.objective < 1e-6)
+    }
+
+    @Test func aLooserTolStopsSooner() throws {
+        var parameters = TrainingParameters()
+        parameters.tol = 1e-3
+        let (_, loose, _) = try fit("wine.csv", parameters)
+        let (_, tight, _) = try fit("wine.csv")
+        #expect(loose.converged && loose.nIter < tight.nIter)
+        #expect(try #require(loose.objectiveGapBound) <= 1e-3 * loose.objective)
+    }
+
+    @Test func balancedClassWeightChangesTheFitOnUnbalancedData() throws {
+        var parameters = TrainingParameters()
+        parameters.classWeight = .balanced
+        let (balanced, _, _) = try fit("numerics/unbalanced.csv", parameters)
+        let (plain, _, _) = try fit("numerics/unbalanced.csv")
+        #expect(balanced.intercepts[2] > plain.intercepts[2])
+    }
+
+    @Test func progressIsReportedEveryIteration() throws {
+        var iterations: [Int] = []
+        let set = try TrainingSet.parse(Fixtures.bytes("iris.csv"))
+        let (_, summary) = try Trainer.fit(set, progress: { iterations.append($0.iteration); return true })
+        #expect(iterations == Array(1...iterations.count))
+        #expect(iterations.count >= summary.nIter - 1)
+    }
+
+    @Test func oneFeatureAndOneThousandFeaturesWork() throws {
+        let (narrow, narrowSummary, _) = try fit("numerics/one_feature.csv")
+        #expect(narrow.featureCount == 1 && narrowSummary.converged)
+        let (wide, wideSummary, _) = try fit("numerics/wide.csv")
+        #expect(wide.featureCount == 1000 && wideSummary.converged)
     }
 
     @Test func cancellationStopsTheFit() throws {
@@ -92,5 +196,15 @@ import Testing
         let (_, summary, _) = try fit("iris.csv", parameters)
         let accuracy = try #require(summary.validationAccuracy)
         #expect(accuracy > 0.8 && accuracy <= 1)
+    }
+}
+
+/// Knuth's MMIX linear congruential generator: deterministic test data without Foundation's random sources.
+struct LinearCongruential {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func uniform() -> Double {
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return Double(state >> 11) / Double(1 << 53)
     }
 }

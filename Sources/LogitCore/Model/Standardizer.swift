@@ -27,10 +27,12 @@ public struct Standardizer: Codable, Sendable, Equatable {
         }
         self.mean = mean
         self.scale = (0..<columns).map { column in
-            let deviation = (variance[column] / Double(rows)).squareRoot()
-            // scikit-learn treats a scale below 10 ε (relative to the column's magnitude) as zero.
-            let tiny = 10 * Double.ulpOfOne * max(1, abs(mean[column]))
-            return deviation < tiny ? 1 : deviation
+            // scikit-learn's `_is_constant_feature`: a variance within the rounding error of its own computation,
+            // `var ≤ n ε var + (n |mean| ε)²`, is zero (a constant column's computed variance is rarely exactly 0).
+            let n = Double(rows), epsilon = Double.ulpOfOne
+            let populationVariance = variance[column] / n
+            let roundingBound = n * epsilon * populationVariance + (n * mean[column] * epsilon) * (n * mean[column] * epsilon)
+            return populationVariance <= roundingBound ? 1 : populationVariance.squareRoot()
         }
     }
 

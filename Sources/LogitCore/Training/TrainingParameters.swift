@@ -8,8 +8,9 @@ public struct TrainingParameters: Codable, Sendable, Equatable {
     public var penalty: Penalty = .l2
     /// Iterations of accelerated gradient descent at most (≥ 1).
     public var maxIter: Int = 10_000
-    /// Stop when every component of the objective's gradient is at most `tol` in absolute value.
-    public var tol: Double = 1e-7
+    /// Relative accuracy of the objective: stop when `‖∇f‖² / (2λ) ≤ tol · f`, which bounds `(f − f*) / f*` by `tol`
+    /// with the L2 penalty (see `Trainer`).
+    public var tol: Double = 1e-12
     /// A fixed step size instead of the backtracking line search (nil: line search).
     public var learningRate: Double? = nil
     public var fitIntercept: Bool = true
@@ -48,7 +49,7 @@ public struct TrainingParameters: Codable, Sendable, Equatable {
                 guard let maxIter = Int(text), maxIter >= 1, maxIter <= 1_000_000 else { throw ParameterError(name, value, "a whole number from 1 to 1000000") }
                 parameters.maxIter = maxIter
             case "tol":
-                guard let tol = Double(text), tol.isFinite, tol > 0 else { throw ParameterError(name, value, "a positive number, e.g. 1e-7") }
+                guard let tol = Double(text), tol.isFinite, tol > 0 else { throw ParameterError(name, value, "a positive number, e.g. 1e-12") }
                 parameters.tol = tol
             case "learning_rate":
                 guard let rate = Double(text), rate.isFinite, rate > 0 else { throw ParameterError(name, value, "a positive number, e.g. 0.5") }

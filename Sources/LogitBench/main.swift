@@ -1,0 +1,93 @@
+// logit-bench: times the numeric core on one CSV file (label last): parse, one gradient pass, full fit.
+//
+//     swift build -c release --product logit-bench && .build/release/logit-bench FILE [--repetitions N] [--json]
+//
+// Prints medians of N repetitions (default 5). With --json, one JSON object on the last line (for
+// scripts/bench_vs_sklearn.py). Argument handling is deliberately minimal: this target depends only on LogitCore.
+import Foundation
+import LogitCore
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+}
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+var repetitions = 5
+var json = false
+var tol: Double? = nil
+if let index = arguments.firstIndex(of: "--repetitions"), index + 1 < arguments.count, let value = Int(arguments[index + 1]), value > 0 {
+    repetitions = value
+    arguments.removeSubrange(index...(index + 1))
+}
+if let index = arguments.firstIndex(of: "--tol"), index + 1 < arguments.count, let value = Double(arguments[index + 1]), value > 0 {
+    tol = value
+    arguments.removeSubrange(index...(index + 1))
+}
+if let index = arguments.firstIndex(of: "--json") {
+    json = true
+    arguments.remove(at: index)
+}
+guard arguments.count == 1, let data = FileManager.default.contents(atPath: arguments[0]) else {
+    FileHandle.standardError.write(Data("usage: logit-bench FILE.csv [--repetitions N] [--tol T] [--json]\n".utf8))
+    exit(2)
+}
+let bytes = [UInt8](data)
+let clock = ContinuousClock()
+
+// Parse.
+var parseTimes: [Double] = []
+var parsed: TrainingSet? = nil
+for _ in 0..<repetitions {
+    let start = clock.now
+    do { parsed = try TrainingSet.parse(bytes) } catch {
+        FileHandle.standardError.write(Data("\(arguments[0]): \(error)\n".utf8))
+        exit(1)
+    }
+    parseTimes.append((clock.now - start) / .seconds(1))
+}
+let set = parsed!
+let parseSeconds = median(parseTimes)
+let megabytes = Double(bytes.count) / 1e6
+print(String(format: "data      %d rows × %d features × %d classes, %.1f MB of CSV", set.rowCount, set.featureCount, set.classes.count, megabytes))
+print(String(format: "parse     %.4f s  %.0f MB/s", parseSeconds, megabytes / parseSeconds))
+
+// One pass.
+let timing = TrainerBenchmark.passes(set, repetitions: max(repetitions, 20))
+let gradientSeconds = median(timing.gradientPass)
+let valueSeconds = median(timing.valuePass)
+let bandwidth = 28e9  // bytes/s, one core's read bandwidth on the reference machine (docs/PERFORMANCE.md)
+print(String(format: "gradient  %.3f ms per pass (%.1f GB/s of matrix)   value pass %.3f ms", gradientSeconds * 1e3,
+             Double(timing.matrixBytes) / gradientSeconds / 1e9, valueSeconds * 1e3))
+
+// Full fit.
+var parameters = TrainingParameters()
+if let tol { parameters.tol = tol }
+var fitTimes: [Double] = []
+var summary: TrainingSummary? = nil
+for _ in 0..<repetitions {
+    let start = clock.now
+    do { summary = try Trainer.fit(set, parameters: parameters).summary } catch {
+        FileHandle.standardError.write(Data("fit failed: \(error)\n".utf8))
+        exit(1)
+    }
+    fitTimes.append((clock.now - start) / .seconds(1))
+}
+let result = summary!
+let fitSeconds = median(fitTimes)
+let passes = result.dataPasses ?? 0
+let limit = Double(passes) * Double(timing.matrixBytes) / bandwidth
+print(String(format: "fit       %.4f s  %d iterations, %d passes, objective %.15g, converged %@", fitSeconds, result.nIter, passes,
+             result.objective, result.converged ? "true" : "false"))
+print(String(format: "limit     %.4f s at 28 GB/s for %d passes over %.1f MB: %.1f× the physical limit", limit, passes,
+             Double(timing.matrixBytes) / 1e6, fitSeconds / limit))
+if json {
+    let object: [String: Any] = [
+        "rows": set.rowCount, "features": set.featureCount, "classes": set.classes.count, "csv_bytes": bytes.count,
+        "parse_seconds": parseSeconds, "gradient_pass_seconds": gradientSeconds, "value_pass_seconds": valueSeconds,
+        "fit_seconds": fitSeconds, "n_iter": result.nIter, "passes": passes, "objective": result.objective,
+        "converged": result.converged, "matrix_bytes": timing.matrixBytes, "limit_seconds": limit,
+    ]
+    let encoded = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    print(String(decoding: encoded, as: UTF8.self))
+}

@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""logit-bench and scikit-learn side by side, in one run, on the issue's three data sets.
+
+usage: python3 scripts/bench_vs_sklearn.py [--repetitions 5] [--sizes 100k,1m,wide] [--skip-build]
+
+Generates the data with ../shared/tools/gen_classification_csv.py into bench-data/ (git-ignored), builds
+logit-bench in release mode (scratch path .build-numerics unless LOGIT_BENCH_SCRATCH is set), then for each set:
+  - logit-bench: parse, one gradient pass, full fit with the default parameters (medians of N runs);
+  - scikit-learn: read (pandas if available, else numpy), StandardScaler, LogisticRegression().fit (default lbfgs,
+    tol 1e-4), medians of N runs, and how far its default fit stops above the optimum that logit reached;
+and prints the ratios. Needs numpy and scikit-learn (pip install scikit-learn).
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA = os.path.join(ROOT, "bench-data")
+GEN = os.environ.get("GEN_CLASSIFICATION_CSV", os.path.join(ROOT, "..", "shared", "tools", "gen_classification_csv.py"))
+if not os.path.exists(GEN):
+    GEN = "/work/shared/tools/gen_classification_csv.py"
+SCRATCH = os.environ.get("LOGIT_BENCH_SCRATCH", os.path.join(ROOT, ".build-numerics"))
+SIZES = {"100k": (100_000, 20, 3), "1m": (1_000_000, 20, 3), "wide": (20_000, 500, 10)}
+
+
+def objective(coef, intercept, z, y, C=1.0):
+    logits = z @ coef.T + intercept
+    if coef.shape[0] == 1:
+        t = logits[:, 0]
+        loss = np.logaddexp(0, t) - (y == 1) * t
+    else:
+        top = logits.max(axis=1, keepdims=True)
+        loss = top[:, 0] + np.log(np.exp(logits - top).sum(axis=1)) - logits[np.arange(len(y)), y]
+    return float(loss.mean() + (coef ** 2).sum() / (2 * C * len(y)))
+
+
+def read(path):
+    try:
+        import pandas
+        frame = pandas.read_csv(path, header=None)
+        return frame.iloc[:, :-1].to_numpy(dtype=float), frame.iloc[:, -1].to_numpy()
+    except ImportError:
+        data = np.loadtxt(path, delimiter=",")
+        return data[:, :-1], data[:, -1].astype(int)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repetitions", type=int, default=5)
+    ap.add_argument("--sizes", default="100k,1m,wide")
+    ap.add_argument("--skip-build", action="store_true")
+    a = ap.parse_args()
+    os.makedirs(DATA, exist_ok=True)
+    if not a.skip_build:
+        subprocess.run(["swift", "build", "-c", "release", "--scratch-path", SCRATCH, "--product", "logit-bench"],
+                       cwd=ROOT, check=True)
+    bench = os.path.join(SCRATCH, "release", "logit-bench")
+    rows = []
+    for size in a.sizes.split(","):
+        n, d, k = SIZES[size]
+        path = os.path.join(DATA, f"{size}_{n}x{d}x{k}.csv")
+        if not os.path.exists(path):
+            subprocess.run([sys.executable, GEN, path, "--n", str(n), "--d", str(d), "--k", str(k), "--seed", "7"], check=True)
+        out = subprocess.run([bench, path, "--repetitions", str(a.repetitions), "--json"], check=True, capture_output=True,
+                             text=True).stdout
+        print(out, end="")
+        ours = json.loads(out.strip().splitlines()[-1])
+
+        read_times, scale_times, fit_times = [], [], []
+        for _ in range(a.repetitions):
+            t0 = time.perf_counter()
+            x, y = read(path)
+            t1 = time.perf_counter()
+            z = StandardScaler().fit_transform(x)
+            t2 = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model = LogisticRegression().fit(z, y)
+            t3 = time.perf_counter()
+            read_times.append(t1 - t0)
+            scale_times.append(t2 - t1)
+            fit_times.append(t3 - t2)
+        classes = np.unique(y)
+        sk_objective = objective(model.coef_, model.intercept_, z, np.searchsorted(classes, y))
+        sk_fit = statistics.median(fit_times)
+        row = {
+            "set": f"{n}x{d}x{k}", "logit_parse_s": ours["parse_seconds"], "logit_pass_ms": ours["gradient_pass_seconds"] * 1e3,
+            "logit_fit_s": ours["fit_seconds"], "logit_iter": ours["n_iter"], "logit_passes": ours["passes"],
+            "logit_objective": ours["objective"], "limit_s": ours["limit_seconds"],
+            "sklearn_read_s": statistics.median(read_times), "sklearn_scale_s": statistics.median(scale_times),
+            "sklearn_fit_s": sk_fit, "sklearn_iter": int(np.max(model.n_iter_)), "sklearn_objective": sk_objective,
+        }
+        rows.append(row)
+        print(f"sklearn   read {row['sklearn_read_s']:.3f} s, scale {row['sklearn_scale_s']:.3f} s, fit {sk_fit:.3f} s "
+              f"({row['sklearn_iter']} lbfgs iterations, objective {sk_objective:.15g}, "
+              f"{(sk_objective - ours['objective']) / ours['objective']:.2e} relative above logit's)", flush=True)
+    print()
+    print("| data | logit fit (s) | iterations / passes | sklearn fit (s) | sklearn iter | fit ratio sklearn/logit "
+          "| logit parse (s) | sklearn read+scale (s) | logit fit / physical limit |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['set']} | {r['logit_fit_s']:.3f} | {r['logit_iter']} / {r['logit_passes']} | {r['sklearn_fit_s']:.3f} "
+              f"| {r['sklearn_iter']} | {r['sklearn_fit_s'] / r['logit_fit_s']:.2f}× | {r['logit_parse_s']:.3f} "
+              f"| {r['sklearn_read_s'] + r['sklearn_scale_s']:.3f} | {r['logit_fit_s'] / r['limit_s']:.1f}× |")
+
+
+if __name__ == "__main__":
+    main()
