@@ -70,6 +70,19 @@ public final class ChildProcess: Sendable {
         }
     }
 
+    /// Waits up to `seconds` for the process to exit by itself; its exit code (nil: still running, or killed by a signal).
+    public func waitForExit(upTo seconds: Double) -> Int32? {
+        var waited = 0.0
+        while isRunning && waited < seconds {
+            usleep(10_000)
+            waited += 0.01
+        }
+        return exitStatus.withLock { status in
+            guard let status, status & 0x7F == 0 else { return nil }
+            return (status >> 8) & 0xFF
+        }
+    }
+
     /// Sends a signal (e.g. SIGKILL to simulate a crash).
     public func send(_ signal: Int32) { kill(pid, signal) }
 }

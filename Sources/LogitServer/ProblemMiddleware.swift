@@ -25,6 +25,8 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 headers: [.allow: allow])
         } catch let error as HTTPError {
             throw ProblemError(error.status, error.body ?? error.status.reasonPhrase, headers: error.headers)
+        } catch let error as any HTTPResponseError {
+            throw ProblemError(error.status, error.status.reasonPhrase)
         } catch let error as RedisError {
             context.logger.warning("Redis unavailable", metadata: ["error": "\(error)"])
             throw ProblemError.redisUnavailable(error)

@@ -17,7 +17,7 @@ extension Request {
     mutating func collectBody(limit: Int, limitName: String) async throws -> ByteBuffer {
         do {
             return try await collectBody(upTo: limit)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch is NIOTooManyBytesError {
             throw ProblemError(.contentTooLarge, "The body is larger than \(limit) bytes, the limit set by \(limitName).")
         }
     }

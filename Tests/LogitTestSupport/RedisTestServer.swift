@@ -15,25 +15,42 @@ public final class RedisTestServer: Sendable {
     public init(port: Int? = nil, arguments: [String] = []) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("logit-redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        self.port = try port ?? Self.freePort()
-        process = try ChildProcess(executable: try Self.which("redis-server"), arguments: [
-            "--port", String(self.port), "--bind", "127.0.0.1", "--dir", directory.path, "--save", "", "--appendonly", "no",
+        // A picked port can be taken by someone else between picking and binding: then try another.
+        for _ in 0..<5 {
+            let candidate = try port ?? Self.freePort()
+            if let child = try Self.launch(port: candidate, directory: directory, arguments: arguments) {
+                self.port = candidate
+                self.process = child
+                return
+            }
+            if port != nil { break }
+        }
+        try? FileManager.default.removeItem(at: directory)
+        throw RedisTestServerError(message: "redis-server did not start (see its log in \(directory.path))")
+    }
+
+    /// Starts redis-server and waits until it answers; nil (and the process stopped) if it does not.
+    private static func launch(port: Int, directory: URL, arguments: [String]) throws -> ChildProcess? {
+        let child = try ChildProcess(executable: try which("redis-server"), arguments: [
+            "--port", String(port), "--bind", "127.0.0.1", "--dir", directory.path, "--save", "", "--appendonly", "no",
             "--daemonize", "no", "--logfile", directory.appendingPathComponent("redis.log").path,
         ] + arguments)
+        let configuration = RedisConfiguration(endpoint: .tcp(host: "127.0.0.1", port: port))
         let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
+        while Date() < deadline && child.isRunning {
             if let connection = try? RedisConnection(configuration) {
                 do {
-                    if try connection.command(["PING"]) == .status("PONG") { return }
+                    // Ours, not another test's server that happens to hold the port: it runs in our directory.
+                    let dir = try connection.command(["CONFIG", "GET", "dir"]).array?.last?.string
+                    if dir?.hasSuffix(directory.lastPathComponent) == true { return child }
                 } catch where error.isAuthenticationFailure {
-                    return  // up, and asking for the password it was given
+                    return child  // up, and asking for the password it was given
                 } catch {}
             }
-            if !process.isRunning { break }
             usleep(5_000)
         }
-        stop()
-        throw RedisTestServerError(message: "redis-server did not start on port \(self.port)")
+        child.terminate()
+        return nil
     }
 
     public func stop() {
