@@ -12,8 +12,11 @@ public final class ChildProcess: Sendable {
     private let exitStatus = Mutex<Int32?>(nil)
 
     /// Starts `executable` with `arguments`. With `newProcessGroup`, Ctrl-C in a terminal does not reach it (its
-    /// parent decides when it stops). With `silent`, its standard output goes to /dev/null.
-    public init(executable: String, arguments: [String], newProcessGroup: Bool = true, silent: Bool = true) throws(ChildProcessError) {
+    /// parent decides when it stops). Its standard output (and error, with `includingErrors`) goes to the file at
+    /// `outputPath` (nil: inherited).
+    public init(
+        executable: String, arguments: [String], newProcessGroup: Bool = true, outputPath: String? = "/dev/null", includingErrors: Bool = false
+    ) throws(ChildProcessError) {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -35,7 +38,10 @@ public final class ChildProcess: Sendable {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        if silent { posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0) }
+        if let outputPath {
+            posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            if includingErrors { posix_spawn_file_actions_adddup2(&actions, 1, 2) }
+        }
 
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }

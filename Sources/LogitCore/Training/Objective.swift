@@ -1,20 +1,28 @@
 import Dispatch
 import Foundation
 
-/// scikit-learn's logistic-regression objective on standardized features, and its gradient.
+/// scikit-learn's logistic-regression objective on standardized features, and its gradient, computed from logits.
 ///
-///     f(W, b) = (1/n) Σ_i s_i · ℓ(y_i, W z_i + b) + λ/2 · ‖W‖²,   λ = 1 / (C · n)  (0 with penalty=none)
+///     f(W, b) = L(Z) + λ/2 · ‖W‖²,   L(Z) = (1/n) Σ_i s_i · ℓ(y_i, Z_i),   Z = X Wᵀ + 1 bᵀ,   λ = 1 / (C · n)
 ///
-/// where ℓ is the log-loss of the softmax over K rows (K ≥ 3), or of the sigmoid of one row for K = 2,
-/// `s_i` the sample weight (1, or `n / (K · n_c)` with class_weight=balanced), and the intercept b is not penalized.
-/// Gradient: `∇_W f = (1/n) Σ_i s_i (p_i − e_{y_i}) z_iᵀ + λ W`, `∇_b f = (1/n) Σ_i s_i (p_i − e_{y_i})`.
+/// (λ = 0 with penalty=none), where ℓ is the log-loss of the softmax over the K logits of a row (K ≥ 3), or of the
+/// sigmoid of its one logit for K = 2, `s_i` the sample weight (1, or `n / (K · n_c)` with class_weight=balanced), and
+/// the intercept b is not penalized. Gradient: with the residuals `R_i = s_i (p_i − e_{y_i})` (n × rows),
+/// `∇_W f = (1/n) Rᵀ X + λ W` and `∇_b f = (1/n) Σ_i R_i`.
+///
+/// The logits are linear in θ = (W, b), so the trainer keeps them (`n × rows` values, row-major) instead of θ alone:
+/// the loss at any point of a line `θ − s·g` is `L(Z − s·D)` with `D = X ∇_Wᵀ + 1 ∇_bᵀ` computed once, without
+/// touching X again. The three kernels are therefore:
+/// - `logits` (forward, one pass over X): Z = X Wᵀ + 1 bᵀ, a small GEMM;
+/// - `lossAndGradient` (backward, one pass over X): L and ∇f from given logits, fused (residuals are never stored);
+/// - `loss` (no pass over X): L(Z − s·D), O(n · rows) exponentials.
 ///
 /// Parameters are one flat vector: W row-major (`rows × d`), then b (`rows`).
-/// The pass is split into fixed chunks of rows whose partial sums are added in chunk order, so the result is
-/// the same bit for bit whatever the number of cores; chunks run in parallel with `concurrentPerform`.
+/// Every kernel splits the rows into fixed chunks whose partial sums are added in chunk order, so the result is the
+/// same bit for bit whatever the number of cores; chunks run in parallel with `concurrentPerform`.
 struct Objective: @unchecked Sendable {
-    // @unchecked: the only stored state is immutable after init; the scratch `partials` buffer is written by
-    // disjoint chunks inside one `evaluate` call, and `evaluate` is never called concurrently with itself
+    // @unchecked: the only stored state is immutable after init; the scratch buffers (`partials`, `point`) are
+    // written by disjoint chunks inside one call, and no method is ever called concurrently with another
     // (`point` is written before the parallel pass and only read during it).
     let features: UnsafeBufferPointer<Double>
     let labels: UnsafeBufferPointer<Int32>
@@ -26,6 +34,8 @@ struct Objective: @unchecked Sendable {
     let lambda: Double
     let fitIntercept: Bool
     var parameterCount: Int { rows * (d + 1) }
+    /// Values in one logits matrix (`n × rows`).
+    var logitCount: Int { n * rows }
 
     /// Rows per chunk: about 64 Ki matrix values (512 KB, half an L2 cache), at least 64 rows and at most 8192. It
     /// depends only on the shape of the data, never on the number of cores, so the reduction order (and the
@@ -37,6 +47,13 @@ struct Objective: @unchecked Sendable {
     private let partials: UnsafeMutableBufferPointer<Double>
     /// The point being evaluated, copied here so the parallel chunks read it through `self`.
     private let point: UnsafeMutableBufferPointer<Double>
+    /// `slotCount` logits matrices (`n × rows` each), named by slot number so the parallel chunks reach them
+    /// through `self`: the trainer's Z_x, Z_prev, Z_y and D.
+    private let logitStorage: UnsafeMutablePointer<Double>
+    static let slotCount = 4
+
+    /// Rows whose logits are turned into losses and residuals together (a stack buffer of `block × rows` values).
+    static let block = 128
 
     init(features: UnsafeBufferPointer<Double>, labels: UnsafeBufferPointer<Int32>, sampleWeights: [Double]?, featureCount: Int,
          classCount: Int, lambda: Double, fitIntercept: Bool) {
@@ -61,95 +78,278 @@ struct Objective: @unchecked Sendable {
         }
         self.partials = .allocate(capacity: chunkCount * (rows * (featureCount + 1) + 1))
         self.point = .allocate(capacity: rows * (featureCount + 1))
+        // Untouched pages of a large allocation cost nothing, so an Objective that only computes accuracy is cheap.
+        self.logitStorage = .allocate(capacity: Self.slotCount * max(1, labels.count * rows))
     }
+
+    /// The logits matrix in `slot` (`n × rows`, row-major).
+    func slot(_ slot: Int) -> UnsafeMutablePointer<Double> { logitStorage + slot * max(1, logitCount) }
 
     func deallocate() {
         partials.deallocate()
         point.deallocate()
+        logitStorage.deallocate()
         sampleWeightPointer?.deallocate()
     }
 
-    /// f(θ); and ∇f(θ) into `gradient` when it is given.
-    func evaluate(_ theta: [Double], gradient: inout [Double]) -> Double { evaluate(theta, gradient: &gradient, wantGradient: true) }
-
-    func value(_ theta: [Double]) -> Double {
-        var unused: [Double] = []
-        return evaluate(theta, gradient: &unused, wantGradient: false)
-    }
-
-    private func evaluate(_ theta: [Double], gradient: inout [Double], wantGradient: Bool) -> Double {
-        let stride = parameterCount + 1  // per chunk: gradient, then the loss sum
-        _ = point.update(fromContentsOf: theta)
+    private func forEachChunk(_ body: @Sendable (Int) -> Void) {
         if chunkCount == 1 {
-            pass(chunk: 0, into: partials.baseAddress!, wantGradient: wantGradient)
+            body(0)
         } else {
-            DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
-                pass(chunk: chunk, into: partials.baseAddress! + chunk * stride, wantGradient: wantGradient)
-            }
+            DispatchQueue.concurrentPerform(iterations: chunkCount, execute: body)
         }
-        var lossSum = 0.0
-        for chunk in 0..<chunkCount { lossSum += partials[chunk * stride + parameterCount] }
-        var penalty = 0.0
-        for j in 0..<(rows * d) { penalty += theta[j] * theta[j] }
-        let objective = lossSum / Double(n) + 0.5 * lambda * penalty
-        guard wantGradient else { return objective }
-
-        if gradient.count != parameterCount { gradient = [Double](repeating: 0, count: parameterCount) }
-        let inverseN = 1 / Double(n)
-        for j in 0..<parameterCount {
-            var sum = 0.0
-            for chunk in 0..<chunkCount { sum += partials[chunk * stride + j] }
-            gradient[j] = sum * inverseN
-        }
-        for j in 0..<(rows * d) { gradient[j] += lambda * theta[j] }
-        if !fitIntercept { for j in (rows * d)..<parameterCount { gradient[j] = 0 } }
-        return objective
     }
 
-    /// `Σ_j a[j] · b[j]` with four independent accumulators, added in a fixed order (so the result is deterministic).
+    /// `λ/2 · ‖W‖²`.
+    func penalty(_ theta: [Double]) -> Double {
+        var sum = 0.0
+        for j in 0..<(rows * d) { sum += theta[j] * theta[j] }
+        return 0.5 * lambda * sum
+    }
+
+    // MARK: - The three kernels
+
+    /// `Z = X Wᵀ + 1 bᵀ` for θ = (W, b), into logits slot `target`: one pass over X.
+    func logits(_ theta: [Double], into target: Int) {
+        _ = point.update(fromContentsOf: theta)
+        forEachChunk { chunk in
+            let start = chunk * chunkRows
+            forward(rows: start, min(n, start + chunkRows), into: slot(target))
+        }
+    }
+
+    /// Slot `target` ← slot `source` − `step` · slot `direction` (O(n · rows), no pass over X).
+    func step(into target: Int, from source: Int, minus step: Double, times direction: Int) {
+        forEachChunk { chunk in
+            let start = chunk * chunkRows * rows
+            let end = min(n, (chunk + 1) * chunkRows) * rows
+            let z = slot(target), a = slot(source), dz = slot(direction)
+            for j in start..<end { z[j] = a[j] - step * dz[j] }
+        }
+    }
+
+    /// f and ∇f (into `gradient`) at the point θ whose logits are in slot `target`: one pass over X.
     ///
-    /// Hand-unrolled: a single accumulator is one chain of dependent adds (4 cycles each); four chains let the core
-    /// overlap them. Measured on 100,000 × 20 × 3 (release, 2 shared cores): value pass 4.9 → 3.4 ms, gradient pass
-    /// 6.5 → 5.2 ms (docs/PERFORMANCE.md).
-    @inline(__always)
-    static func dot(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ count: Int) -> Double {
-        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
-        var j = 0
-        while j + 4 <= count {
-            s0 += a[j] * b[j]
-            s1 += a[j + 1] * b[j + 1]
-            s2 += a[j + 2] * b[j + 2]
-            s3 += a[j + 3] * b[j + 3]
-            j += 4
-        }
-        while j < count {
-            s0 += a[j] * b[j]
-            j += 1
-        }
-        return (s0 + s1) + (s2 + s3)
-    }
-
-    /// `g[j] += r · x[j]` for `j < count` (the compiler vectorizes this loop).
-    @inline(__always)
-    static func axpy(_ r: Double, _ x: UnsafePointer<Double>, _ g: UnsafeMutablePointer<Double>, _ count: Int) {
-        for j in 0..<count { g[j] += r * x[j] }
-    }
-
-    /// One fused pass over a chunk of rows: logits, probabilities, loss and gradient, no allocation per row.
-    ///
-    /// Binary (one row w): `ℓ = softplus(z) − y z` and `∂ℓ/∂z = σ(z) − y`, both from one `e = exp(−|z|)`:
-    /// `softplus(z) = max(z, 0) + log1p(e)`, `σ(z) = 1/(1+e)` for z ≥ 0 and `e/(1+e)` otherwise.
-    /// Softmax (K rows): `ℓ = log Σ_c e^{z_c − m} − (z_y − m)` with `m = max_c z_c`, `∂ℓ/∂z_c = p_c − [c = y]`.
-    private func pass(chunk: Int, into out: UnsafeMutablePointer<Double>, wantGradient: Bool) {
-        let start = chunk * chunkRows
-        let end = min(n, start + chunkRows)
+    /// With `extrapolating` = (Z_x slot, Z_prev slot, β), the logits are first formed as `(1 + β) Z_x − β Z_prev` (the
+    /// logits of the momentum point `x + β (x − x_prev)`) and written to slot `target`, in the same pass.
+    func lossAndGradient(
+        _ theta: [Double], logits target: Int, extrapolating: (current: Int, previous: Int, beta: Double)? = nil,
+        gradient: inout [Double]
+    ) -> Double {
         let p = parameterCount
-        out.initialize(repeating: 0, count: p + 1)
+        let stride = p + 1  // per chunk: gradient, then the loss sum
+        let out = partials.baseAddress!
+        forEachChunk { chunk in
+            let start = chunk * chunkRows
+            let end = min(n, start + chunkRows)
+            let partial = partials.baseAddress! + chunk * stride
+            partial.initialize(repeating: 0, count: stride)
+            let z = slot(target)
+            if let (current, previous, beta) = extrapolating {
+                let a = 1 + beta, zx = slot(current), zprev = slot(previous)
+                for j in (start * rows)..<(end * rows) { z[j] = a * zx[j] - beta * zprev[j] }
+            }
+            partial[p] = lossChunk(rows: start, end, logits: z, direction: nil, step: 0, gradient: partial)
+        }
+        if gradient.count != p { gradient = [Double](repeating: 0, count: p) }
+        var lossSum = 0.0
+        gradient.withUnsafeMutableBufferPointer { g in
+            let g = g.baseAddress!
+            g.update(from: out, count: p)
+            lossSum = out[p]
+            for chunk in 1..<max(1, chunkCount) {
+                let partial = out + chunk * stride
+                for j in 0..<p { g[j] += partial[j] }
+                lossSum += partial[p]
+            }
+            let inverseN = 1 / Double(n)
+            for j in 0..<(rows * d) { g[j] = g[j] * inverseN + lambda * theta[j] }
+            for j in (rows * d)..<p { g[j] = fitIntercept ? g[j] * inverseN : 0 }
+        }
+        return lossSum / Double(n) + penalty(theta)
+    }
+
+    /// `L(Z − s·D)`, the mean weighted loss (no penalty) at the logits `z − step · direction` (`direction` nil: at
+    /// `z`). No pass over X: O(n · rows) exponentials.
+    func loss(logits source: Int, minus step: Double = 0, times direction: Int? = nil) -> Double {
+        forEachChunk { chunk in
+            let start = chunk * chunkRows
+            partials[chunk] = lossChunk(
+                rows: start, min(n, start + chunkRows), logits: slot(source), direction: direction.map { slot($0) }, step: step,
+                gradient: nil)
+        }
+        let out = partials.baseAddress!
+        var sum = 0.0
+        for chunk in 0..<chunkCount { sum += out[chunk] }
+        return sum / Double(n)
+    }
+
+    // MARK: - Chunk bodies
+
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Double>) -> SIMD2<Double> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD2<Double>.self)
+    }
+
+    @inline(__always)
+    static func store(_ v: SIMD2<Double>, _ p: UnsafeMutablePointer<Double>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD2<Double>.self)
+    }
+
+    /// Logits of rows `start..<end` from the parameters in `point`: register-blocked, 4 rows × 2 classes at a time
+    /// with eight `SIMD2<Double>` accumulators (baseline SSE2: a W load serves 4 rows and an X load 2 classes).
+    /// Hand-written; measured in docs/PERFORMANCE.md (forward pass of 20,000 × 500 × 10).
+    private func forward(rows start: Int, _ end: Int, into z: UnsafeMutablePointer<Double>) {
+        let d = self.d, k = self.rows
         let w = UnsafePointer(point.baseAddress!)
-        let b = w + rows * d
+        let b = w + k * d
         let x = features.baseAddress!
+        var i = start
+        while i + 4 <= end {
+            let x0 = x + i * d, x1 = x0 + d, x2 = x1 + d, x3 = x2 + d
+            let z0 = z + i * k, z1 = z0 + k, z2 = z1 + k, z3 = z2 + k
+            var c = 0
+            while c + 2 <= k {
+                let w0 = w + c * d, w1 = w0 + d
+                var a00 = SIMD2<Double>(), a01 = SIMD2<Double>(), a10 = SIMD2<Double>(), a11 = SIMD2<Double>()
+                var a20 = SIMD2<Double>(), a21 = SIMD2<Double>(), a30 = SIMD2<Double>(), a31 = SIMD2<Double>()
+                var j = 0
+                while j + 2 <= d {
+                    let v0 = Self.load(w0 + j), v1 = Self.load(w1 + j)
+                    let u0 = Self.load(x0 + j), u1 = Self.load(x1 + j), u2 = Self.load(x2 + j), u3 = Self.load(x3 + j)
+                    a00 += u0 * v0; a01 += u0 * v1
+                    a10 += u1 * v0; a11 += u1 * v1
+                    a20 += u2 * v0; a21 += u2 * v1
+                    a30 += u3 * v0; a31 += u3 * v1
+                    j += 2
+                }
+                var s00 = a00[0] + a00[1], s01 = a01[0] + a01[1], s10 = a10[0] + a10[1], s11 = a11[0] + a11[1]
+                var s20 = a20[0] + a20[1], s21 = a21[0] + a21[1], s30 = a30[0] + a30[1], s31 = a31[0] + a31[1]
+                if j < d {
+                    s00 += x0[j] * w0[j]; s01 += x0[j] * w1[j]
+                    s10 += x1[j] * w0[j]; s11 += x1[j] * w1[j]
+                    s20 += x2[j] * w0[j]; s21 += x2[j] * w1[j]
+                    s30 += x3[j] * w0[j]; s31 += x3[j] * w1[j]
+                }
+                z0[c] = b[c] + s00; z0[c + 1] = b[c + 1] + s01
+                z1[c] = b[c] + s10; z1[c + 1] = b[c + 1] + s11
+                z2[c] = b[c] + s20; z2[c + 1] = b[c + 1] + s21
+                z3[c] = b[c] + s30; z3[c + 1] = b[c + 1] + s31
+                c += 2
+            }
+            if c < k {
+                let w0 = w + c * d
+                var a0 = SIMD2<Double>(), a1 = SIMD2<Double>(), a2 = SIMD2<Double>(), a3 = SIMD2<Double>()
+                var j = 0
+                while j + 2 <= d {
+                    let v0 = Self.load(w0 + j)
+                    a0 += Self.load(x0 + j) * v0
+                    a1 += Self.load(x1 + j) * v0
+                    a2 += Self.load(x2 + j) * v0
+                    a3 += Self.load(x3 + j) * v0
+                    j += 2
+                }
+                var s0 = a0[0] + a0[1], s1 = a1[0] + a1[1], s2 = a2[0] + a2[1], s3 = a3[0] + a3[1]
+                if j < d {
+                    s0 += x0[j] * w0[j]; s1 += x1[j] * w0[j]
+                    s2 += x2[j] * w0[j]; s3 += x3[j] * w0[j]
+                }
+                z0[c] = b[c] + s0; z1[c] = b[c] + s1; z2[c] = b[c] + s2; z3[c] = b[c] + s3
+            }
+            i += 4
+        }
+        while i < end {
+            let row = x + i * d
+            for c in 0..<k {
+                let w0 = w + c * d
+                var a0 = SIMD2<Double>(), a1 = SIMD2<Double>()
+                var j = 0
+                while j + 4 <= d {
+                    a0 += Self.load(row + j) * Self.load(w0 + j)
+                    a1 += Self.load(row + j + 2) * Self.load(w0 + j + 2)
+                    j += 4
+                }
+                let a = a0 + a1
+                var s = a[0] + a[1]
+                while j < d {
+                    s += row[j] * w0[j]
+                    j += 1
+                }
+                z[i * k + c] = b[c] + s
+            }
+            i += 1
+        }
+    }
+
+    /// `G += Rᵀ X` for `m` rows starting at `x` with residuals `r` (`m × rows`), G the `rows × d` block of `g`, and
+    /// the intercept sums `g[rows·d + c] += Σ_i r_ic`. Register-blocked: 4 rows × 2 classes per sweep over the columns,
+    /// so one load and store of G serves 4 rows. Hand-written; measured in docs/PERFORMANCE.md.
+    private func backward(_ x: UnsafePointer<Double>, _ m: Int, residuals r: UnsafePointer<Double>, into g: UnsafeMutablePointer<Double>) {
+        let d = self.d, k = self.rows
+        var i = 0
+        while i + 4 <= m {
+            let x0 = x + i * d, x1 = x0 + d, x2 = x1 + d, x3 = x2 + d
+            let r0 = r + i * k, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k
+            var c = 0
+            while c + 2 <= k {
+                let g0 = g + c * d, g1 = g0 + d
+                let p0 = SIMD2(repeating: r0[c]), p1 = SIMD2(repeating: r1[c]), p2 = SIMD2(repeating: r2[c]), p3 = SIMD2(repeating: r3[c])
+                let q0 = SIMD2(repeating: r0[c + 1]), q1 = SIMD2(repeating: r1[c + 1])
+                let q2 = SIMD2(repeating: r2[c + 1]), q3 = SIMD2(repeating: r3[c + 1])
+                var j = 0
+                while j + 2 <= d {
+                    let u0 = Self.load(x0 + j), u1 = Self.load(x1 + j), u2 = Self.load(x2 + j), u3 = Self.load(x3 + j)
+                    Self.store(Self.load(g0 + j) + ((p0 * u0 + p1 * u1) + (p2 * u2 + p3 * u3)), g0 + j)
+                    Self.store(Self.load(g1 + j) + ((q0 * u0 + q1 * u1) + (q2 * u2 + q3 * u3)), g1 + j)
+                    j += 2
+                }
+                if j < d {
+                    g0[j] += (r0[c] * x0[j] + r1[c] * x1[j]) + (r2[c] * x2[j] + r3[c] * x3[j])
+                    g1[j] += (r0[c + 1] * x0[j] + r1[c + 1] * x1[j]) + (r2[c + 1] * x2[j] + r3[c + 1] * x3[j])
+                }
+                c += 2
+            }
+            if c < k {
+                let g0 = g + c * d
+                let p0 = SIMD2(repeating: r0[c]), p1 = SIMD2(repeating: r1[c]), p2 = SIMD2(repeating: r2[c]), p3 = SIMD2(repeating: r3[c])
+                var j = 0
+                while j + 2 <= d {
+                    let u0 = Self.load(x0 + j), u1 = Self.load(x1 + j), u2 = Self.load(x2 + j), u3 = Self.load(x3 + j)
+                    Self.store(Self.load(g0 + j) + ((p0 * u0 + p1 * u1) + (p2 * u2 + p3 * u3)), g0 + j)
+                    j += 2
+                }
+                if j < d { g0[j] += (r0[c] * x0[j] + r1[c] * x1[j]) + (r2[c] * x2[j] + r3[c] * x3[j]) }
+            }
+            i += 4
+        }
+        while i < m {
+            let row = x + i * d
+            for c in 0..<k {
+                let ri = r[i * k + c]
+                let g0 = g + c * d
+                for j in 0..<d { g0[j] += ri * row[j] }
+            }
+            i += 1
+        }
+        let gb = g + k * d
+        for i in 0..<m {
+            for c in 0..<k { gb[c] += r[i * k + c] }
+        }
+    }
+
+    /// The weighted loss sum of rows `start..<end` at the logits `z − step · direction`, and with `gradient` given, the
+    /// residuals' contribution `Rᵀ X` (and `Σ R` for the intercepts) added to it.
+    ///
+    /// Binary (one logit z): `ℓ = softplus(z) − y z` and `∂ℓ/∂z = σ(z) − y`, both from one `e = exp(−|z|)`:
+    /// `softplus(z) = max(z, 0) + log1p(e)`, `σ(z) = 1/(1+e)` for z ≥ 0 and `e/(1+e)` otherwise.
+    /// Softmax (K logits): `ℓ = log Σ_c e^{z_c − m} − (z_y − m)` with `m = max_c z_c`, `∂ℓ/∂z_c = p_c − [c = y]`.
+    /// The exponentials of a block of rows are taken together by `FastExp` (vectorized, all arguments ≤ 0).
+    private func lossChunk(
+        rows start: Int, _ end: Int, logits z: UnsafeMutablePointer<Double>, direction: UnsafeMutablePointer<Double>?, step: Double,
+        gradient: UnsafeMutablePointer<Double>?
+    ) -> Double {
+        let k = rows
         let weights = sampleWeightPointer
-        let d = self.d
         var loss = 0.0
         // Σ_i log(t_i) = log Π_i t_i: one `log` per `logBatch` rows instead of one per row. Each factor t_i is in
         // [1, K] (Σ_c e^{z_c − max}) or [1, 2] (1 + e^{−|z|}), so a product of `logBatch` factors stays below 1e300;
@@ -158,101 +358,166 @@ struct Objective: @unchecked Sendable {
         let logBatch = max(1, Int(300 / log10(Double(max(2, classCount)))))
         var product = 1.0
         var batched = 0
-        if rows == 1 {
-            let b0 = b[0]
-            for i in start..<end {
-                let row = x + i * d
-                let z = b0 + Self.dot(w, row, d)
-                let label = Int(labels[i])
-                let s = weights?[label] ?? 1
-                let e = exp(-abs(z))
-                if weights == nil {
-                    // log1p(e) summed as the log of a product (see `logBatch`).
-                    loss += max(z, 0) - (label == 1 ? z : 0)
-                    product *= 1 + e
-                    batched += 1
-                    if batched == logBatch {
-                        loss += log(product)
-                        product = 1
-                        batched = 0
+        let block = Self.block
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: block * (k + 1)) { scratch in
+            let t = scratch.baseAddress!
+            let saved = t + block * k
+            var i0 = start
+            while i0 < end {
+                let m = min(block, end - i0)
+                let source = z + i0 * k
+                // 1. The logits of the block into t (minus step · direction), shifted so that every argument is ≤ 0.
+                if let direction {
+                    let dz = direction + i0 * k
+                    for j in 0..<(m * k) { t[j] = source[j] - step * dz[j] }
+                } else {
+                    t.update(from: source, count: m * k)
+                }
+                if k == 1 {
+                    for i in 0..<m {
+                        saved[i] = t[i]
+                        t[i] = -abs(t[i])
                     }
                 } else {
-                    loss += s * (max(z, 0) + log1p(e) - (label == 1 ? z : 0))
+                    for i in 0..<m {
+                        let row = t + i * k
+                        var top = row[0]
+                        for c in 1..<k { top = max(top, row[c]) }
+                        saved[i] = row[Int(labels[i0 + i])] - top  // z_y − m
+                        for c in 0..<k { row[c] -= top }
+                    }
                 }
-                guard wantGradient else { continue }
-                let sigma = z >= 0 ? 1 / (1 + e) : e / (1 + e)
-                let r = s * (sigma - Double(label))
-                Self.axpy(r, row, out, d)
-                out[d] += r
-            }
-        } else {
-            let k = rows
-            withUnsafeTemporaryAllocation(of: Double.self, capacity: k) { logits in
-                let logits = logits.baseAddress!
-                for i in start..<end {
-                    let row = x + i * d
-                    var top = -Double.infinity
-                    for c in 0..<k {
-                        let z = b[c] + Self.dot(w + c * d, row, d)
-                        logits[c] = z
-                        top = max(top, z)
-                    }
-                    let label = Int(labels[i])
-                    let shiftedLabelLogit = logits[label] - top
-                    var total = 0.0
-                    for c in 0..<k {
-                        let e = exp(logits[c] - top)
-                        total += e
-                        logits[c] = e  // now e^{z_c - top}
-                    }
+                // 2. The exponentials.
+                FastExp.exponentiate(t, count: m * k)
+                // 3. Losses, and residuals in place of the exponentials.
+                for i in 0..<m {
+                    let label = Int(labels[i0 + i])
                     let s = weights?[label] ?? 1
-                    // ℓ = log Σ_c e^{z_c} − z_y = log(total) − (z_y − top); unweighted, Σ log(total) is taken as the
-                    // log of a product of `logBatch` rows (see `logBatch`).
-                    if weights == nil {
-                        loss -= shiftedLabelLogit
-                        product *= total
-                        batched += 1
-                        if batched == logBatch {
-                            loss += log(product)
-                            product = 1
-                            batched = 0
+                    if k == 1 {
+                        let zi = saved[i], e = t[i]
+                        if weights == nil {
+                            loss += max(zi, 0) - (label == 1 ? zi : 0)
+                            product *= 1 + e
+                            batched += 1
+                            if batched == logBatch {
+                                loss += log(product)
+                                product = 1
+                                batched = 0
+                            }
+                        } else {
+                            loss += s * (max(zi, 0) + log1p(e) - (label == 1 ? zi : 0))
+                        }
+                        if gradient != nil {
+                            let sigma = zi >= 0 ? 1 / (1 + e) : e / (1 + e)
+                            t[i] = s * (sigma - Double(label))
                         }
                     } else {
-                        loss += s * (log(total) - shiftedLabelLogit)
-                    }
-                    guard wantGradient else { continue }
-                    let scale = s / total
-                    for c in 0..<k {
-                        let r = logits[c] * scale - (c == label ? s : 0)
-                        Self.axpy(r, row, out + c * d, d)
-                        out[k * d + c] += r
+                        let row = t + i * k
+                        var total = 0.0
+                        for c in 0..<k { total += row[c] }
+                        if weights == nil {
+                            loss -= saved[i]
+                            product *= total
+                            batched += 1
+                            if batched == logBatch {
+                                loss += log(product)
+                                product = 1
+                                batched = 0
+                            }
+                        } else {
+                            loss += s * (log(total) - saved[i])
+                        }
+                        if gradient != nil {
+                            let scale = s / total
+                            for c in 0..<k { row[c] *= scale }
+                            row[label] -= s
+                        }
                     }
                 }
+                // 4. Rᵀ X.
+                if let gradient { backward(features.baseAddress! + i0 * d, m, residuals: t, into: gradient) }
+                i0 += m
             }
         }
-        out[p] = loss + log(product)
+        return loss + log(product)
     }
+
+    // MARK: - Accuracy
 
     /// The fraction of rows whose most probable class is their label.
     func accuracy(_ theta: [Double]) -> Double {
         guard n > 0 else { return 0 }
+        logits(theta, into: 0)
+        let z = slot(0)
         var correct = 0
-        theta.withUnsafeBufferPointer { parameters in
-            let w = parameters.baseAddress!
-            let b = w + rows * d
-            for i in 0..<n {
-                let row = features.baseAddress! + i * d
-                var best = 0
-                var bestLogit = -Double.infinity
-                for c in 0..<rows {
-                    var z = b[c]
-                    for j in 0..<d { z += w[c * d + j] * row[j] }
-                    if z > bestLogit { bestLogit = z; best = c }
-                }
-                let predicted = rows == 1 ? (bestLogit > 0 ? 1 : 0) : best
-                if predicted == Int(labels[i]) { correct += 1 }
+        for i in 0..<n {
+            let row = z + i * rows
+            var best = 0
+            var bestLogit = row[0]
+            for c in 1..<max(1, rows) where row[c] > bestLogit {
+                bestLogit = row[c]
+                best = c
             }
+            let predicted = rows == 1 ? (bestLogit > 0 ? 1 : 0) : best
+            if predicted == Int(labels[i]) { correct += 1 }
         }
         return Double(correct) / Double(n)
+    }
+}
+
+/// `e^t` for `t ≤ 0`, vectorized for baseline x86-64 (SSE2, two doubles per instruction).
+///
+/// `e^t = 2^k · e^r` with `k = round(t / ln 2)` (by the 1.5·2⁵² shifter, which needs no SSE4.1 rounding instruction),
+/// `r = t − k ln 2` in two parts (Cody–Waite, |r| ≤ ln2/2), `e^r` by its Taylor polynomial of degree 12 (Estrin's scheme; truncation
+/// error 0.347¹³/13! < 2e-16 relative), and `2^k` built in the exponent bits. Arguments below −708 are raised to
+/// −708 (e^−708 ≈ 3e-308 instead of a subnormal or 0: these exponentials are added to 1 or more, or divided by such
+/// a sum). Accurate to a few ulp. NaN propagates. Hand-written because glibc's scalar `exp` was 34 % of a fit of
+/// 100,000 × 20 × 3 (perf, docs/PERFORMANCE.md).
+enum FastExp {
+    static func exponentiate(_ t: UnsafeMutablePointer<Double>, count: Int) {
+        var j = 0
+        // Eight values per iteration: four independent polynomial evaluations in flight.
+        while j + 8 <= count {
+            let a = Objective.load(t + j), b = Objective.load(t + j + 2)
+            let c = Objective.load(t + j + 4), d = Objective.load(t + j + 6)
+            Objective.store(exp(a), t + j)
+            Objective.store(exp(b), t + j + 2)
+            Objective.store(exp(c), t + j + 4)
+            Objective.store(exp(d), t + j + 6)
+            j += 8
+        }
+        while j + 2 <= count {
+            Objective.store(exp(Objective.load(t + j)), t + j)
+            j += 2
+        }
+        if j < count { t[j] = exp(SIMD2(t[j], 0))[0] }
+    }
+
+    /// `e^x` lane by lane; the polynomial is evaluated by Estrin's scheme (depth 5 instead of Horner's 13).
+    @inline(__always)
+    static func exp(_ input: SIMD2<Double>) -> SIMD2<Double> {
+        typealias V = SIMD2<Double>
+        let lower = V(repeating: -708)
+        let x = input.replacing(with: lower, where: input .< lower)
+        let shifter = V(repeating: 6_755_399_441_055_744.0)  // 1.5 · 2^52
+        let shifted = x * V(repeating: 1.4426950408889634) + shifter  // log2(e)
+        let k = shifted - shifter
+        let r = (x - k * V(repeating: 6.93147180369123816490e-01)) - k * V(repeating: 1.90821492927058770002e-10)
+        // Σ_{i ≤ 12} r^i / i!, grouped as pairs (c_i + c_{i+1} r) combined with r², r⁴, r⁸.
+        let r2 = r * r, r4 = r2 * r2, r8 = r4 * r4
+        let p01 = V(repeating: 1) + r
+        let p23 = V(repeating: 1.0 / 2) + r * V(repeating: 1.0 / 6)
+        let p45 = V(repeating: 1.0 / 24) + r * V(repeating: 1.0 / 120)
+        let p67 = V(repeating: 1.0 / 720) + r * V(repeating: 1.0 / 5_040)
+        let p89 = V(repeating: 1.0 / 40_320) + r * V(repeating: 1.0 / 362_880)
+        let p1011 = V(repeating: 1.0 / 3_628_800) + r * V(repeating: 1.0 / 39_916_800)
+        let p12 = V(repeating: 1.0 / 479_001_600)
+        let p0to3 = p01 + r2 * p23
+        let p4to7 = p45 + r2 * p67
+        let p8to12 = (p89 + r2 * p1011) + r4 * p12
+        let p = (p0to3 + r4 * p4to7) + r8 * p8to12
+        let bits = unsafeBitCast(shifted, to: SIMD2<Int64>.self) &- unsafeBitCast(shifter, to: SIMD2<Int64>.self)
+        let scale = unsafeBitCast((bits &+ 1023) &<< 52, to: V.self)
+        return p * scale
     }
 }

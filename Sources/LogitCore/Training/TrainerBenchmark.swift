@@ -1,17 +1,19 @@
 /// Hooks for `logit-bench`: time the numeric kernels in isolation. Not used by the service.
 public enum TrainerBenchmark {
-    /// What one timed kernel did, in seconds per call.
+    /// What each timed kernel did, in seconds per call.
     public struct Timing: Sendable {
-        /// The fused pass: logits, probabilities, loss and gradient.
+        /// Forward pass over X: the logits `Z = X Wᵀ + 1 bᵀ` (once per iteration, for the gradient direction).
+        public var forwardPass: [Double]
+        /// Backward pass over X: loss, residuals and gradient `Rᵀ X` from given logits (once per iteration).
         public var gradientPass: [Double]
-        /// The value-only pass the line search uses: logits and loss.
-        public var valuePass: [Double]
+        /// Loss at `Z − s·D` without touching X (once per line-search trial).
+        public var lossOnly: [Double]
         /// Bytes of the feature matrix (read once per pass).
         public var matrixBytes: Int
     }
 
-    /// Standardizes `set` as a fit does, then times `repetitions` gradient passes and value passes at a fixed,
-    /// non-trivial point (every weight 0.01, every intercept 0).
+    /// Standardizes `set` as a fit does, then times `repetitions` of each kernel at a fixed, non-trivial point
+    /// (every weight 0.01, every intercept 0).
     public static func passes(_ set: TrainingSet, repetitions: Int) -> Timing {
         var training = set
         let d = training.featureCount
@@ -26,19 +28,27 @@ public enum TrainerBenchmark {
                 defer { objective.deallocate() }
                 var theta = [Double](repeating: 0.01, count: objective.parameterCount)
                 for j in (objective.rows * d)..<objective.parameterCount { theta[j] = 0 }
+                let z = 0, dz = 1
+                objective.logits(theta, into: dz)
                 var gradient = [Double]()
                 var sink = 0.0
-                var gradientTimes: [Double] = [], valueTimes: [Double] = []
+                var forwardTimes: [Double] = [], gradientTimes: [Double] = [], lossTimes: [Double] = []
                 for _ in 0..<repetitions {
                     let start = clock.now
-                    sink += objective.evaluate(theta, gradient: &gradient)
-                    gradientTimes.append((clock.now - start) / .seconds(1))
-                    let middle = clock.now
-                    sink += objective.value(theta)
-                    valueTimes.append((clock.now - middle) / .seconds(1))
+                    objective.logits(theta, into: z)
+                    let forwardEnd = clock.now
+                    sink += objective.lossAndGradient(theta, logits: z, gradient: &gradient)
+                    let gradientEnd = clock.now
+                    sink += objective.loss(logits: z, minus: 0.5, times: dz)
+                    let lossEnd = clock.now
+                    forwardTimes.append((forwardEnd - start) / .seconds(1))
+                    gradientTimes.append((gradientEnd - forwardEnd) / .seconds(1))
+                    lossTimes.append((lossEnd - gradientEnd) / .seconds(1))
                 }
                 precondition(sink.isFinite)
-                return Timing(gradientPass: gradientTimes, valuePass: valueTimes, matrixBytes: x.count * MemoryLayout<Double>.stride)
+                return Timing(
+                    forwardPass: forwardTimes, gradientPass: gradientTimes, lossOnly: lossTimes,
+                    matrixBytes: x.count * MemoryLayout<Double>.stride)
             }
         }
     }

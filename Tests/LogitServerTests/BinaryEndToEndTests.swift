@@ -1,0 +1,60 @@
+import Foundation
+import LogitRedis
+import LogitTestSupport
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Runs the built `logit` executable as a user would: `serve` and `worker` as separate processes on a real Redis,
+/// trains iris over HTTP, predicts, then stops both with SIGTERM and expects exit code 0.
+@Suite struct BinaryEndToEndTests {
+    /// The `logit` binary built next to this test bundle (`swift build --build-tests` builds it).
+    static var binary: String? {
+        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidate = directory.appendingPathComponent("logit").path
+        return FileManager.default.isExecutableFile(atPath: candidate) ? candidate : nil
+    }
+
+    func call(_ method: String, _ url: String, contentType: String? = nil, body: String? = nil) async throws -> (Int, [String: Any]) {
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = method
+        if let contentType { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
+        request.httpBody = body.map { Data($0.utf8) }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, object)
+    }
+
+    @Test func serveAndWorkerTrainIrisOverHTTPAndStopCleanly() async throws {
+        let binary = try #require(Self.binary, "build the logit executable first: swift build --build-tests")
+        let redis = try RedisTestServer()
+        defer { redis.stop() }
+        let port = try RedisTestServer.freePort()
+        let serve = try ChildProcess(executable: binary, arguments: ["serve", "--port", String(port), "--redis-url", redis.url, "--log-level", "warning"])
+        let worker = try ChildProcess(executable: binary, arguments: ["worker", "--redis-url", redis.url, "--log-level", "warning"])
+        defer {
+            serve.terminate()
+            worker.terminate()
+        }
+        let base = "http://127.0.0.1:\(port)"
+        try await waitUntil("the API to answer", timeout: 30) { (try? await call("GET", "\(base)/healthz").0) == 200 }
+
+        let iris = String(decoding: Fixtures.bytes("iris.csv"), as: UTF8.self)
+        let (created, body) = try await call("POST", "\(base)/models", contentType: "text/csv", body: iris)
+        #expect(created == 201)
+        let id = try #require(body["model_id"] as? String)
+        try await waitUntil("the model to be ready", timeout: 60) {
+            (try await call("GET", "\(base)/check_model_status/\(id)").1["status"] as? String) == "Ready to Use"
+        }
+        let (status, prediction) = try await call("POST", "\(base)/models/\(id)/predict", contentType: "text/csv", body: "6.9,3.1,5.1,2.3\n")
+        #expect(status == 200)
+        #expect(prediction["predictions"] as? [String] == ["virginica"])
+
+        serve.send(SIGTERM)
+        worker.send(SIGTERM)
+        #expect(serve.waitForExit(upTo: 30) == 0, "logit serve exits 0 on SIGTERM")
+        #expect(worker.waitForExit(upTo: 30) == 0, "logit worker exits 0 on SIGTERM")
+    }
+}
