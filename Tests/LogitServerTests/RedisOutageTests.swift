@@ -1,0 +1,26 @@
+import Foundation
+import HTTPTypes
+import LogitRedis
+import LogitTestSupport
+import Testing
+
+/// Redis going away and coming back under a running API and worker: 503s meanwhile, recovery without a restart,
+/// and no accepted job lost (AOF).
+@Suite struct RedisOutageTests {
+    @Test func theApiAnswers503WhileRedisIsDownAndRecoversByItself() async throws {
+        try await TestService.run { service in
+            let port = service.server.port
+            service.server.stop()
+            let down = try await service.request(.post, "/models", contentType: "text/csv", body: "1,a\n2,b\n")
+            #expect(down.status == .serviceUnavailable)
+            #expect(down.headers[.retryAfter] == "1")
+            #expect((try service.json(down.text)["detail"] as? String)?.contains("Redis is unavailable") == true)
+            #expect(try await service.request(.get, "/check_model_status/00000000-0000-4000-8000-000000000000").status == .serviceUnavailable)
+
+            let restarted = try RedisTestServer(port: port)
+            defer { restarted.stop() }
+            let id = try await service.train("1,a\n2,b\n3,a\n4,b\n")
+            try await service.waitForStatus(id, "Ready to Use")  // the in-process worker recovered too
+        }
+    }
+}
