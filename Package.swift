@@ -23,7 +23,9 @@ let package = Package(
     ],
     targets: [
         // Pure logic: CSV, standardization, the model, the trainer, prediction. No I/O.
-        .target(name: "LogitCore", swiftSettings: swiftSettings),
+        // Optimized even in debug builds: the test suite fits dozens of models, and an unoptimized kernel (SIMD types,
+        // unsafe pointers) is ~100x slower, which made `swift test` take many minutes.
+        .target(name: "LogitCore", swiftSettings: swiftSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // The one C boundary: hiredis.
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
         .target(

@@ -9,7 +9,7 @@ import Testing
 @Suite(.serialized) struct WorkerFailureTests {
     /// Long enough to be caught mid-fit by a debug build (a few seconds), short enough to finish twice.
     static let data = SyntheticData.csv(rows: 3000, features: 10, classes: 3)
-    static let slowFit = "?tol=1e-300&max_iter=80"
+    static let slowFit = "?tol=1e-300&max_iter=20000"
 
     func field(_ service: TestService, _ id: String, _ name: String) async throws -> String? {
         try await service.redis.send("HGET", .text("lr:model:\(id)"), .text(name)).string
