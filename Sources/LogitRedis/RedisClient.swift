@@ -25,12 +25,26 @@ public final class RedisClient: Sendable {
     }
 
     /// Runs `body` with one connection held for its whole duration (for transactions and multi-step protocols).
+    ///
+    /// A pooled connection may have died while idle (Redis restarted): when `body` fails with a lost connection on a
+    /// reused connection, it runs once more on a fresh one. (If the lost command had in fact run, the queue's scripts
+    /// make a second run harmless: claims and results are fenced, a duplicate job id is dropped at claim.)
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (RedisConnection) throws(RedisError) -> T) async throws(RedisError) -> T {
         do {
             return try await threadPool.runIfActive { () throws(RedisError) -> T in
-                let connection = try self.checkout()
-                defer { self.checkin(connection) }
-                return try body(connection)
+                let (connection, reused) = try self.checkout()
+                do throws(RedisError) {
+                    let result = try body(connection)
+                    self.checkin(connection)
+                    return result
+                } catch where reused && connection.isBroken {
+                    let fresh = try RedisConnection(self.configuration)
+                    defer { self.checkin(fresh) }
+                    return try body(fresh)
+                } catch {
+                    self.checkin(connection)
+                    throw error
+                }
             }
         } catch let error as RedisError {
             throw error
@@ -64,9 +78,10 @@ public final class RedisClient: Sendable {
         (try? await send("PING"))?.string == "PONG"
     }
 
-    private func checkout() throws(RedisError) -> RedisConnection {
-        if let connection = idle.withLock({ $0.popLast() }) { return connection }
-        return try RedisConnection(configuration)
+    /// An idle connection (reused: true) or a new one.
+    private func checkout() throws(RedisError) -> (RedisConnection, reused: Bool) {
+        if let connection = idle.withLock({ $0.popLast() }) { return (connection, true) }
+        return (try RedisConnection(configuration), false)
     }
 
     private func checkin(_ connection: RedisConnection) {

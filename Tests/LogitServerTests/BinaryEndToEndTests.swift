@@ -57,4 +57,22 @@ import FoundationNetworking
         #expect(serve.waitForExit(upTo: 30) == 0, "logit serve exits 0 on SIGTERM")
         #expect(worker.waitForExit(upTo: 30) == 0, "logit worker exits 0 on SIGTERM")
     }
+
+    @Test func aWrongRedisPasswordIsAClearStartupError() throws {
+        let binary = try #require(Self.binary, "build the logit executable first: swift build --build-tests")
+        let redis = try RedisTestServer(arguments: ["--requirepass", "right"])
+        defer { redis.stop() }
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("logit-auth-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: output) }
+        for command in ["serve", "worker"] {
+            let process = try ChildProcess(
+                executable: binary, arguments: [command, "--redis-url", "redis://:wrong@127.0.0.1:\(redis.port)", "--port", "0"].filter { command == "serve" || ($0 != "--port" && $0 != "0") },
+                outputPath: output.path, includingErrors: true)
+            let code = process.waitForExit(upTo: 30)
+            #expect(code != nil && code != 0, "\(command) exits with an error")
+            let text = try String(contentsOf: output, encoding: .utf8)
+            #expect(text.contains("refused the password") || text.contains("WRONGPASS"), "\(text)")
+            #expect(!text.contains("wrong@"), "the password is not printed")
+        }
+    }
 }

@@ -24,3 +24,21 @@ import Testing
         }
     }
 }
+
+@Suite struct DurabilityTests {
+    @Test func anAcceptedJobSurvivesARedisRestartWithAOF() async throws {
+        let first = try RedisTestServer(arguments: ["--appendonly", "yes", "--appendfsync", "always"])
+        let client = RedisClient(configuration: first.configuration)
+        let queue = JobQueue(client: client, keys: KeySchema())
+        let id = ModelID.generate()
+        try await queue.enqueue(id, data: Array("1,a\n2,b\n".utf8), fields: [("state", "queued")], createdAtMilliseconds: 1)
+        first.stop(keepingData: true)
+
+        let second = try RedisTestServer(port: first.port, directory: first.directory, arguments: ["--appendonly", "yes"])
+        defer { second.stop() }
+        #expect(try await client.send("LRANGE", "lr:jobs", 0, -1).array?.first?.string == id.rawValue)
+        #expect(try await client.send("HGET", .text("lr:model:\(id)"), "state").string == "queued")
+        #expect(try await queue.trainingData(id) == Array("1,a\n2,b\n".utf8))
+        await client.shutdown()
+    }
+}

@@ -10,10 +10,10 @@ public final class RedisTestServer: Sendable {
     public var configuration: RedisConfiguration { RedisConfiguration(endpoint: .tcp(host: "127.0.0.1", port: port)) }
     public var url: String { "redis://127.0.0.1:\(port)" }
 
-    /// Starts a server; `arguments` are extra `redis-server` options (e.g. `["--requirepass", "secret"]`); `port`
-    /// reuses a port (to restart a stopped server), else a free one is picked.
-    public init(port: Int? = nil, arguments: [String] = []) throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("logit-redis-\(UUID().uuidString)")
+    /// Starts a server; `arguments` are extra `redis-server` options (e.g. `["--requirepass", "secret"]`); `port` and
+    /// `directory` reuse those of a stopped server (to restart it), else a free port and a new directory are picked.
+    public init(port: Int? = nil, directory reused: URL? = nil, arguments: [String] = []) throws {
+        directory = reused ?? FileManager.default.temporaryDirectory.appendingPathComponent("logit-redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         // A picked port can be taken by someone else between picking and binding: then try another.
         for _ in 0..<5 {
@@ -53,9 +53,10 @@ public final class RedisTestServer: Sendable {
         return nil
     }
 
-    public func stop() {
+    /// Stops the server (SIGTERM: Redis flushes its AOF) and removes its directory unless `keepingData`.
+    public func stop(keepingData: Bool = false) {
         process.terminate()
-        try? FileManager.default.removeItem(at: directory)
+        if !keepingData { try? FileManager.default.removeItem(at: directory) }
     }
 
     static func which(_ program: String) throws -> String {
