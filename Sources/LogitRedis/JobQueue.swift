@@ -116,6 +116,14 @@ public struct JobQueue: Sendable {
         return Int(reply.integer ?? 0)
     }
 
+    /// Counts a settled job in `{p}stats` (what `/metrics` reports for the whole deployment).
+    public func recordOutcome(ready: Bool, trainingSeconds: Double) async throws(RedisError) {
+        _ = try await client.pipeline([
+            ["HINCRBY", .text(keys.stats), .text(ready ? "ready" : "failed"), 1],
+            ["HINCRBYFLOAT", .text(keys.stats), "training_seconds", RedisArgument(trainingSeconds)],
+        ])
+    }
+
     public func pendingCount() async throws(RedisError) -> Int {
         Int(try await client.send("LLEN", .text(keys.pendingJobs)).integer ?? 0)
     }

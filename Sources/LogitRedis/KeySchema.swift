@@ -9,6 +9,7 @@
 /// | `{p}model:{id}` | hash | a model's state, timestamps, params, progress, summary, coefficients, error, attempts |
 /// | `{p}data:{id}` | string | the training CSV, until the model is stored |
 /// | `{p}models` | sorted set | model ids scored by creation time (ms since 1970) |
+/// | `{p}stats` | hash | cluster-wide counters: jobs `ready`, `failed`, `reclaimed`, `training_seconds` |
 public struct KeySchema: Sendable, Equatable {
     public let prefix: String
 
@@ -17,6 +18,7 @@ public struct KeySchema: Sendable, Equatable {
     public var pendingJobs: String { prefix + "jobs" }
     public var workers: String { prefix + "workers" }
     public var modelIndex: String { prefix + "models" }
+    public var stats: String { prefix + "stats" }
     public func processing(worker: String) -> String { prefix + "processing:" + worker }
     public func lease(worker: String) -> String { prefix + "worker:" + worker }
     public func model(_ id: ModelID) -> String { prefix + "model:" + id.rawValue }

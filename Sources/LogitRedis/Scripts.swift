@@ -70,10 +70,12 @@ enum Scripts {
                     'error', 'worker lost ' .. attempts .. ' times (its lease expired each time); giving up')
                   redis.call('HDEL', model, 'worker')
                   redis.call('DEL', prefix .. 'data:' .. id)
+                  redis.call('HINCRBY', prefix .. 'stats', 'failed', 1)
                 else
                   redis.call('HSET', model, 'state', 'queued')
                   redis.call('HDEL', model, 'worker')
                   redis.call('RPUSH', prefix .. 'jobs', id)
+                  redis.call('HINCRBY', prefix .. 'stats', 'reclaimed', 1)
                 end
                 moved = moved + 1
               elseif state == 'queued' then

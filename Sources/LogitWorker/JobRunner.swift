@@ -44,10 +44,18 @@ struct JobRunner {
             logger.info("Training finished", metadata: [
                 "n_iter": "\(summary.nIter)", "objective": "\(summary.objective)", "seconds": "\(summary.trainingSeconds)",
             ])
-            await settle("store the model") { try await queue.complete(claim, fields: Self.resultFields(model, summary)) }
+            await settle("store the model") {
+                let stored = try await queue.complete(claim, fields: Self.resultFields(model, summary))
+                if stored { try await queue.recordOutcome(ready: true, trainingSeconds: summary.trainingSeconds) }
+                return stored
+            }
         case .failed(let reason):
             logger.warning("Training failed", metadata: ["reason": "\(reason)"])
-            await settle("store the failure") { try await queue.fail(claim, reason: reason) }
+            await settle("store the failure") {
+                let stored = try await queue.fail(claim, reason: reason)
+                if stored { try await queue.recordOutcome(ready: false, trainingSeconds: 0) }
+                return stored
+            }
         case .cancelled:
             if signals.abandonJobs.load(ordering: .sequentiallyConsistent) {
                 logger.info("Shutdown grace period over: handing the job back")

@@ -1,0 +1,74 @@
+import Hummingbird
+import LogitRedis
+import Prometheus
+
+/// The API's Prometheus metrics: requests by route, method and status, and latency by route (this process), plus
+/// the deployment-wide queue length and job outcomes read from Redis at scrape time.
+public final class APIMetrics: Sendable {
+    let registry: PrometheusCollectorRegistry
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+    }
+
+    static let latencyBuckets: [Duration] = [
+        .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2.5), .milliseconds(5),
+        .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+        .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+    ]
+
+    func record(route: String, method: String, status: Int, duration: Duration) {
+        registry.makeCounter(
+            name: "logit_http_requests_total", labels: [("route", route), ("method", method), ("status", String(status))],
+            help: "HTTP requests answered, by route pattern, method and status."
+        ).increment()
+        registry.makeDurationHistogram(
+            name: "logit_http_request_duration_seconds", labels: [("route", route)], buckets: Self.latencyBuckets,
+            help: "HTTP request latency, by route pattern."
+        ).record(duration)
+    }
+
+    /// The text exposition: this process's metrics, then the deployment's from Redis.
+    func exposition(redis: RedisClient, keys: KeySchema) async -> String {
+        var text = registry.emitToString()
+        let replies = try? await redis.pipeline([["LLEN", .text(keys.pendingJobs)], ["HGETALL", .text(keys.stats)]])
+        text += "# HELP logit_redis_up Whether Redis answered this scrape.\n# TYPE logit_redis_up gauge\n"
+        guard let replies, replies.count == 2, case .integer(let queued) = replies[0] else {
+            return text + "logit_redis_up 0\n"
+        }
+        text += "logit_redis_up 1\n"
+        text += "# HELP logit_queue_length Jobs waiting for a worker.\n# TYPE logit_queue_length gauge\nlogit_queue_length \(queued)\n"
+        var stats: [String: String] = [:]
+        let pairs = replies[1].array ?? []
+        for index in stride(from: 0, to: pairs.count - 1, by: 2) {
+            if let name = pairs[index].string, let value = pairs[index + 1].string { stats[name] = value }
+        }
+        text += "# HELP logit_jobs_total Jobs settled by all workers, by outcome (reclaimed: returned after a worker was lost).\n"
+        text += "# TYPE logit_jobs_total counter\n"
+        for outcome in ["ready", "failed", "reclaimed"] {
+            text += "logit_jobs_total{outcome=\"\(outcome)\"} \(stats[outcome] ?? "0")\n"
+        }
+        text += "# HELP logit_training_seconds_total Seconds spent fitting models that ended ready or failed.\n"
+        text += "# TYPE logit_training_seconds_total counter\nlogit_training_seconds_total \(stats["training_seconds"] ?? "0")\n"
+        return text
+    }
+}
+
+/// Records every request in `APIMetrics`, errors included (by the status they will be answered with).
+struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
+    let metrics: APIMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let started = ContinuousClock.now
+        let route = context.endpointPath ?? "unmatched"
+        do {
+            let response = try await next(request, context)
+            metrics.record(route: route, method: request.method.rawValue, status: response.status.code, duration: .now - started)
+            return response
+        } catch {
+            let status = (error as? any HTTPResponseError)?.status.code ?? 500
+            metrics.record(route: route, method: request.method.rawValue, status: status, duration: .now - started)
+            throw error
+        }
+    }
+}

@@ -1,0 +1,28 @@
+import Foundation
+import HTTPTypes
+import LogitTestSupport
+import Testing
+
+@Suite struct MetricsTests {
+    @Test func metricsCountRequestsAndJobsInPrometheusFormat() async throws {
+        try await TestService.run { service in
+            let id = try await service.train(String(decoding: Fixtures.bytes("iris.csv"), as: UTF8.self))
+            try await service.waitForStatus(id, "Ready to Use")
+            _ = try await service.request(.get, "/models/\(id)", contentType: "application/json", body: "1")  // a 415
+            try await waitUntil("the worker to count the job") {
+                try await service.request(.get, "/metrics").text.contains("logit_jobs_total{outcome=\"ready\"} 1")
+            }
+            let response = try await service.request(.get, "/metrics")
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
+            let lines = response.text.split(separator: "\n")
+            func line(_ parts: String...) -> Bool { lines.contains { line in parts.allSatisfy { line.contains($0) } } }
+            #expect(line("logit_http_requests_total", "route=\"/models\"", "method=\"POST\"", "status=\"201\""))
+            #expect(line("logit_http_requests_total", "route=\"/models/{id}\"", "status=\"415\""))
+            #expect(line("logit_http_request_duration_seconds_bucket", "route=\"/check_model_status/{id}\""))
+            #expect(line("logit_queue_length 0"))
+            #expect(line("logit_redis_up 1"))
+            #expect(line("logit_training_seconds_total"))
+        }
+    }
+}
