@@ -5,6 +5,11 @@ import NIOCore
 
 /// The API's router: every route, behind the middleware that turns errors into problem documents.
 public func buildRouter(configuration: APIConfiguration, redis: RedisClient, metrics: APIMetrics = APIMetrics()) -> Router<BasicRequestContext> {
+    makeRouter(configuration: configuration, redis: redis, metrics: metrics).router
+}
+
+/// The router and the table of the routes it serves (what 405s and the OpenAPI check read).
+func makeRouter(configuration: APIConfiguration, redis: RedisClient, metrics: APIMetrics) -> (router: Router<BasicRequestContext>, table: RouteTable) {
     let router = Router(context: BasicRequestContext.self)
     let table = RouteTable()
     // Middleware first: Hummingbird applies it only to routes added after it. Metrics outside, so they see the
@@ -21,7 +26,13 @@ public func buildRouter(configuration: APIConfiguration, redis: RedisClient, met
             body: ResponseBody(byteBuffer: ByteBuffer(string: await metrics.exposition(redis: redis, keys: configuration.keys))))
     }
     table.add("/metrics", .get)
-    return router
+    let openAPI = ByteBuffer(bytes: OpenAPIDocument.build().serialized())
+    let docs = ByteBuffer(string: DocsPage.html())
+    router.get("/openapi.json") { _, _ in Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: openAPI)) }
+    router.get("/docs") { _, _ in Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: ResponseBody(byteBuffer: docs)) }
+    table.add("/openapi.json", .get)
+    table.add("/docs", .get)
+    return (router, table)
 }
 
 /// The API as a service: tests and `logit serve` / `logit dev` run this same application.

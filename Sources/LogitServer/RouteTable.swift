@@ -19,6 +19,14 @@ final class RouteTable: Sendable {
         }
     }
 
+    /// Every (pattern, method) registered, `:name` segments written `{name}` as in OpenAPI.
+    var operations: [(path: String, method: String)] {
+        routes.withLock { $0 }.flatMap { route in
+            let path = "/" + route.segments.map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
+            return route.methods.map { (path: path, method: $0.rawValue.lowercased()) }
+        }
+    }
+
     /// The methods a path accepts (a `:name` segment matches anything); empty when no route has that shape.
     func allowedMethods(for path: String) -> [HTTPRequest.Method] {
         let segments = path.split(separator: "/")

@@ -1,0 +1,190 @@
+import LogitCore
+
+/// The OpenAPI 3.1 description of the API, built in code next to the routes so the two cannot drift apart
+/// (a test checks that every served route is documented and every documented one is served).
+enum OpenAPIDocument {
+    static func build() -> JSONValue {
+        .object([
+            ("openapi", "3.1.0"),
+            ("info", .object([
+                ("title", "logit"),
+                ("version", "1.0.0"),
+                ("description", "Train logistic-regression models from headerless CSV (label last) and serve batch predictions with class probabilities. Compatible with the original Flask service's clients."),
+            ])),
+            ("paths", .object(paths)),
+            ("components", .object([("schemas", .object(schemas))])),
+        ])
+    }
+
+    /// Every documented (path, method), for the route check.
+    static var operations: [(path: String, method: String)] {
+        paths.flatMap { path, item in
+            guard case .object(let methods) = item else { return [(path: String, method: String)]() }
+            return methods.filter { $0.0 != "parameters" }.map { (path: path, method: $0.0) }
+        }
+    }
+
+    // MARK: Paths
+
+    static let idParameter: JSONValue = .object([
+        ("name", "id"), ("in", "path"), ("required", .bool(true)),
+        ("description", "A model id: a lowercase UUID returned by POST /models."),
+        ("schema", .object([("type", "string"), ("pattern", "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")])),
+    ])
+
+    static var paths: [(String, JSONValue)] {
+        [
+            ("/models", .object([
+                ("post", operation(
+                    "Train a model", "Validates the whole CSV, then queues a training job. Nothing is stored when the body is rejected.",
+                    parameters: trainingParameters, body: csvBody("Training rows: features, then the label (last column)."),
+                    responses: [
+                        ("201", response("Queued. `Location` is /models/{id}.", schema: "Accepted")),
+                        ("400", problem("Malformed CSV (with `line` and `field`) or a bad parameter (with `parameter`).")),
+                        ("401", problem("LOGIT_API_TOKEN is set and the bearer token is missing or wrong.")),
+                        ("413", problem("The body, rows, columns or classes exceed a limit.")),
+                        ("415", problem("Not `text/csv`: \(OriginalMessages.trainingNotCSV)")),
+                        ("422", problem("Fewer than 2 rows or 2 classes.")),
+                        ("503", problem("Redis is unavailable (see `Retry-After`).")),
+                    ])),
+                ("get", operation(
+                    "List models", "Newest first.",
+                    parameters: [
+                        query("limit", "integer", "Page size, 1 to 1000 (default 50)."), query("offset", "integer", "Models to skip (default 0)."),
+                    ],
+                    responses: [("200", response("A page of models.", schema: "ModelList")), ("400", problem("Bad limit or offset.")), ("503", problem("Redis is unavailable."))])),
+            ])),
+            ("/models/{id}", .object([
+                ("parameters", .array([idParameter])),
+                ("get", operation(
+                    "Model metadata, or a prediction (the original protocol)",
+                    "Without a body and without `Content-Type`: the model's metadata (200). With a `text/csv` body of feature rows: a prediction, answered 202 as the original service does (200 with `status: Model is Training` while queued or training).",
+                    body: csvBody("Feature rows (no label column).", required: false),
+                    responses: [
+                        ("200", response("Metadata, or `{\"status\": \"Model is Training\"}` for a prediction of an unfinished model.", schema: "Model")),
+                        ("202", response("Predictions.", schema: "Prediction")),
+                        ("400", problem("Malformed or empty CSV, or the wrong number of features (with `line`).")),
+                        ("404", problem(OriginalMessages.modelNotFound)),
+                        ("409", problem("Training Failed: the model cannot predict.")),
+                        ("413", problem("The body exceeds LOGIT_MAX_PREDICTION_BYTES.")),
+                        ("415", problem(OriginalMessages.predictionNotCSV)),
+                        ("503", problem("Redis is unavailable.")),
+                    ])),
+                ("delete", operation(
+                    "Delete a model", "Removes the model, its data, its queued job and its index entry.",
+                    responses: [("204", .object([("description", "Deleted.")])), ("401", problem("Token required.")), ("404", problem(OriginalMessages.modelNotFound)), ("503", problem("Redis is unavailable."))])),
+            ])),
+            ("/models/{id}/predict", .object([
+                ("parameters", .array([idParameter])),
+                ("post", operation(
+                    "Predict", "The same as GET /models/{id} with a body, for clients and proxies that drop GET bodies. `Accept: text/csv` answers CSV: a header `label,<class…>`, then one row per input.",
+                    body: csvBody("Feature rows (no label column)."),
+                    responses: [
+                        ("200", .object([("description", "Predictions (or `Model is Training`)."), ("content", .object([
+                            ("application/json", .object([("schema", ref("Prediction"))])), ("text/csv", .object([("schema", .object([("type", "string")]))])),
+                        ]))])),
+                        ("400", problem("Malformed or empty CSV, or the wrong number of features.")), ("404", problem(OriginalMessages.modelNotFound)),
+                        ("409", problem("Training Failed.")), ("413", problem("Too large.")), ("415", problem(OriginalMessages.predictionNotCSV)), ("503", problem("Redis is unavailable.")),
+                    ])),
+            ])),
+            ("/check_model_status/{id}", .object([
+                ("parameters", .array([idParameter])),
+                ("get", statusOperation),
+                ("post", statusOperation),
+            ])),
+            ("/alive", .object([("get", operation("Liveness (the original's)", "", responses: [("200", response("`{\"message\": \"Server is alive!\"}`", schema: "Message"))]))])),
+            ("/healthz", .object([("get", operation("The process answers", "", responses: [("200", response("OK", schema: "Message"))]))])),
+            ("/readyz", .object([("get", operation("Redis answers", "", responses: [("200", response("Ready", schema: "Message")), ("503", problem("Redis does not answer."))]))])),
+            ("/metrics", .object([("get", operation("Prometheus metrics", "Text exposition format.", responses: [("200", .object([("description", "Metrics."), ("content", .object([("text/plain", .object([("schema", .object([("type", "string")]))]))]))]))]))])),
+            ("/openapi.json", .object([("get", operation("This document", "", responses: [("200", .object([("description", "OpenAPI 3.1"), ("content", .object([("application/json", .object([("schema", .object([("type", "object")]))]))]))]))]))])),
+            ("/docs", .object([("get", operation("Human-readable documentation", "Works offline.", responses: [("200", .object([("description", "HTML"), ("content", .object([("text/html", .object([("schema", .object([("type", "string")]))]))]))]))]))])),
+        ]
+    }
+
+    static var statusOperation: JSONValue {
+        operation(
+            "Training status (the original's)", "`Model is Training` (queued or training), `Ready to Use` or `Training Failed`.",
+            responses: [("200", response("The status.", schema: "Status")), ("404", problem(OriginalMessages.modelNotFound)), ("503", problem("Redis is unavailable."))])
+    }
+
+    static var trainingParameters: [JSONValue] {
+        [
+            query("C", "number", "Inverse L2 regularization strength (> 0). Default 1.0."),
+            .object([("name", "penalty"), ("in", "query"), ("description", "Default l2."), ("schema", .object([("type", "string"), ("enum", .array(TrainingParameters.Penalty.allCases.map { .string($0.rawValue) }))]))]),
+            query("max_iter", "integer", "Iterations at most (1 to 1000000). Default 10000."),
+            query("tol", "number", "Relative objective-gap certificate at which the fit stops. Default 1e-12."),
+            query("learning_rate", "number", "A fixed step size instead of the line search."),
+            query("fit_intercept", "boolean", "Default true."),
+            query("validation_fraction", "number", "Fraction held out (0 ≤ f < 1). Default 0."),
+            query("seed", "integer", "Seed of the holdout shuffle. Default 0."),
+            .object([("name", "class_weight"), ("in", "query"), ("description", "Default none."), ("schema", .object([("type", "string"), ("enum", .array(TrainingParameters.ClassWeight.allCases.map { .string($0.rawValue) }))]))]),
+        ]
+    }
+
+    // MARK: Schemas
+
+    static var schemas: [(String, JSONValue)] {
+        [
+            ("Problem", object(["type": "string", "title": "string", "status": "integer", "detail": "string", "line": "integer", "field": "integer", "parameter": "string"], required: ["type", "title", "status", "detail"])),
+            ("Accepted", object(["message": "string", "model_id": "string", "task_id": "string", "status": "string", "state": "string", "status_url": "string", "model_url": "string"], required: ["message", "model_id", "task_id"])),
+            ("Status", object(["status": "string", "model_id": "string", "state": "string", "error": "string", "progress": "object"], required: ["status"])),
+            ("Message", object(["message": "string", "status": "string"], required: [])),
+            ("Prediction", .object([
+                ("type", "object"),
+                ("properties", .object([
+                    ("predictions", .object([("type", "array"), ("items", .object([("type", "string")]))])),
+                    ("prediction_probability", .object([("type", "array"), ("items", .object([("type", "array"), ("items", .object([("type", "number")]))]))])),
+                    ("classes", .object([("type", "array"), ("items", .object([("type", "string")]))])),
+                    ("status", .object([("type", "string")])),
+                ])),
+            ])),
+            ("Model", object([
+                "model_id": "string", "status": "string", "state": "string", "created_at": "string", "started_at": "string", "finished_at": "string",
+                "attempts": "integer", "params": "object", "classes": "array", "n_features": "integer", "n_samples": "integer", "progress": "object",
+                "summary": "object", "coefficients": "object", "error": "string",
+            ], required: ["model_id", "status", "state"])),
+            ("ModelList", .object([
+                ("type", "object"),
+                ("properties", .object([
+                    ("models", .object([("type", "array"), ("items", ref("Model"))])), ("total", .object([("type", "integer")])),
+                    ("offset", .object([("type", "integer")])), ("limit", .object([("type", "integer")])), ("next", .object([("type", .array(["string", "null"]))])),
+                ])),
+            ])),
+        ]
+    }
+
+    // MARK: Helpers
+
+    static func operation(_ summary: String, _ description: String, parameters: [JSONValue] = [], body: JSONValue? = nil, responses: [(String, JSONValue)]) -> JSONValue {
+        var members: [(String, JSONValue)] = [("summary", .string(summary))]
+        if !description.isEmpty { members.append(("description", .string(description))) }
+        if !parameters.isEmpty { members.append(("parameters", .array(parameters))) }
+        if let body { members.append(("requestBody", body)) }
+        members.append(("responses", .object(responses)))
+        return .object(members)
+    }
+
+    static func csvBody(_ description: String, required: Bool = true) -> JSONValue {
+        .object([("description", .string(description)), ("required", .bool(required)), ("content", .object([("text/csv", .object([("schema", .object([("type", "string")]))]))]))])
+    }
+
+    static func query(_ name: String, _ type: String, _ description: String) -> JSONValue {
+        .object([("name", .string(name)), ("in", "query"), ("description", .string(description)), ("schema", .object([("type", .string(type))]))])
+    }
+
+    static func response(_ description: String, schema: String) -> JSONValue {
+        .object([("description", .string(description)), ("content", .object([("application/json", .object([("schema", ref(schema))]))]))])
+    }
+
+    static func problem(_ description: String) -> JSONValue {
+        .object([("description", .string(description)), ("content", .object([("application/problem+json", .object([("schema", ref("Problem"))]))]))])
+    }
+
+    static func ref(_ name: String) -> JSONValue { .object([("$ref", .string("#/components/schemas/\(name)"))]) }
+
+    static func object(_ properties: KeyValuePairs<String, String>, required: [String]) -> JSONValue {
+        var members: [(String, JSONValue)] = [("type", "object"), ("properties", .object(properties.map { ($0.key, .object([("type", .string($0.value))])) }))]
+        if !required.isEmpty { members.append(("required", .array(required.map { .string($0) }))) }
+        return .object(members)
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import HTTPTypes
+import LogitRedis
+import LogitTestSupport
+import Testing
+
+@testable import LogitServer
+
+@Suite struct OpenAPITests {
+    @Test func everyServedRouteIsDocumentedAndEveryDocumentedRouteIsServed() async throws {
+        let redis = RedisClient(configuration: RedisConfiguration())
+        let (_, table) = makeRouter(configuration: APIConfiguration(), redis: redis, metrics: APIMetrics())
+        let served = Set(table.operations.map { "\($0.method) \($0.path)" })
+        let documented = Set(OpenAPIDocument.operations.map { "\($0.method) \($0.path)" })
+        #expect(served == documented, "served only: \(served.subtracting(documented)); documented only: \(documented.subtracting(served))")
+        await redis.shutdown()
+    }
+
+    @Test func theDocumentIsValidOpenAPI31() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("logit-openapi-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data(OpenAPIDocument.build().serialized()).write(to: file)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
+        #expect(object["openapi"] as? String == "3.1.0")
+        // openapi-spec-validator (PyPI) when it is installed; the JSON checks above always run.
+        let check = try ChildProcess(executable: "/usr/bin/env", arguments: ["python3", "-c", "import openapi_spec_validator"], outputPath: "/dev/null", includingErrors: true)
+        guard check.waitForExit(upTo: 60) == 0 else { return }
+        let log = file.path + ".log"
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let validator = try ChildProcess(
+            executable: "/usr/bin/env",
+            arguments: ["python3", "-c", "import json,sys; from openapi_spec_validator import validate; validate(json.load(open(sys.argv[1])))", file.path],
+            outputPath: log, includingErrors: true)
+        let code = validator.waitForExit(upTo: 60)
+        #expect(code == 0, "\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+    }
+
+    @Test func docsAndOpenAPIAreServed() async throws {
+        try await TestService.run(worker: false) { service in
+            let openapi = try await service.request(.get, "/openapi.json")
+            #expect(openapi.status == .ok)
+            #expect(try service.json(openapi.text)["openapi"] as? String == "3.1.0")
+            let docs = try await service.request(.get, "/docs")
+            #expect(docs.status == .ok)
+            #expect(docs.headers[.contentType]?.hasPrefix("text/html") == true)
+            #expect(docs.text.contains("POST /models"))
+            #expect(!docs.text.contains("http://cdn") && !docs.text.contains("<script"), "works offline")
+        }
+    }
+}
