@@ -5,7 +5,7 @@ usage: python3 scripts/bench_vs_sklearn.py [--repetitions 5] [--sizes 100k,1m,wi
 
 Generates the data with ../shared/tools/gen_classification_csv.py into bench-data/ (git-ignored), builds
 logit-bench in release mode (scratch path .build-numerics unless LOGIT_BENCH_SCRATCH is set), then for each set:
-  - logit-bench: parse, one gradient pass, full fit with the default parameters (medians of N runs);
+  - logit-bench: parse, the forward / backward / trial-loss kernels, full fit with the default parameters (medians);
   - scikit-learn: read (pandas if available, else numpy), StandardScaler, LogisticRegression().fit (default lbfgs,
     tol 1e-4), medians of N runs, and how far its default fit stops above the optimum that logit reached;
 and prints the ratios. Needs numpy and scikit-learn (pip install scikit-learn).
