@@ -124,10 +124,6 @@ public struct JobQueue: Sendable {
         ])
     }
 
-    public func pendingCount() async throws(RedisError) -> Int {
-        Int(try await client.send("LLEN", .text(keys.pendingJobs)).integer ?? 0)
-    }
-
     private func finish(_ claim: Claim, fields: [(String, String)]) async throws(RedisError) -> Bool {
         try await fenced(
             Scripts.finish, claim, extraKeys: [keys.processing(worker: claim.worker), keys.trainingData(claim.id)],

@@ -28,6 +28,4 @@ public enum RedisReply: Sendable, Equatable {
         if case .array(let elements) = self { return elements }
         return nil
     }
-
-    public var isNull: Bool { self == .null }
 }

@@ -53,6 +53,8 @@ public indirect enum JSONValue: Sendable, Equatable, ExpressibleByStringLiteral,
 }
 
 enum JSONWriter {
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
     /// Shortest text that reads back as the same Double; non-finite values (never produced by the trainer) as null.
     static func number(_ value: Double, to output: inout [UInt8]) {
         guard value.isFinite else {
@@ -60,8 +62,7 @@ enum JSONWriter {
             return
         }
         if value == value.rounded(), abs(value) < 1e15 {
-            output += Array(String(Int64(value)).utf8)
-            if value == 0 && value.sign == .minus { return }
+            output += Array(String(Int64(value)).utf8)  // integral values without ".0" (−0 as 0)
             return
         }
         output += Array(value.description.utf8)
@@ -77,15 +78,10 @@ enum JSONWriter {
             case UInt8(ascii: "\r"): output += [0x5C, UInt8(ascii: "r")]
             case UInt8(ascii: "\t"): output += [0x5C, UInt8(ascii: "t")]
             case 0..<0x20:
-                output += Array("\\u00".utf8)
-                output += Array(String(byte, radix: 16).leftPadded(2).utf8)
+                output += [0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0xF)]]
             default: output.append(byte)
             }
         }
         output.append(UInt8(ascii: "\""))
     }
-}
-
-extension String {
-    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
 }

@@ -41,12 +41,12 @@ public struct WorkerConfiguration: Sendable {
 
     /// `host-pid-random`: unique per process, readable in `redis-cli`.
     public static func defaultWorkerID() -> String {
-        let host = ProcessInfoName.hostname
-        return "\(host)-\(ProcessInfoName.pid)-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+        let host = ProcessIdentity.hostname
+        return "\(host)-\(ProcessIdentity.pid)-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
     }
 }
 
-enum ProcessInfoName {
+enum ProcessIdentity {
     static var hostname: String {
         var buffer = [CChar](repeating: 0, count: 256)
         gethostname(&buffer, buffer.count)

@@ -26,3 +26,15 @@ import Testing
         }
     }
 }
+
+@testable import LogitServer
+
+@Suite struct JSONValueTests {
+    @Test func stringsAreEscapedAndNumbersRoundTrip() throws {
+        let value: JSONValue = .object([("a\"b", .string("line\nbreak\u{01}\\")), ("n", .number(0.1)), ("i", .number(3)), ("raw", .raw("[1]"))])
+        let text = String(decoding: value.serialized(), as: UTF8.self)
+        #expect(text == #"{"a\"b":"line\nbreak\u0001\\","n":0.1,"i":3,"raw":[1]}"#)
+        let parsed = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        #expect(parsed["a\"b"] as? String == "line\nbreak\u{01}\\")
+    }
+}
