@@ -7,8 +7,8 @@ import Testing
 /// Real worker processes killed, stopped and paused mid-training, on a real Redis: nothing is lost, nothing is
 /// stored twice, every job ends.
 @Suite(.serialized) struct WorkerFailureTests {
-    /// A fixed tiny step that never converges: 20,000 iterations, a few seconds, whatever the default solver.
     static let data = SyntheticData.csv(rows: 3000, features: 10, classes: 3)
+    /// A fixed tiny step that never converges: 20,000 iterations, a few seconds, whatever the default solver.
     static let slowFit = "?learning_rate=1e-6&tol=1e-300&max_iter=20000"
 
     func field(_ service: TestService, _ id: String, _ name: String) async throws -> String? {
