@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """logit-bench and scikit-learn side by side, in one run, on the issue's three data sets.
 
-usage: python3 scripts/bench_vs_sklearn.py [--repetitions 5] [--sizes 100k,1m,wide] [--skip-build]
+usage: python3 scripts/bench_vs_sklearn.py [--repetitions 5] [--sizes 100k,1m,wide] [--skip-build] [--solver cg|fista]
 
 Generates the data with ../shared/tools/gen_classification_csv.py into bench-data/ (git-ignored), builds
 logit-bench in release mode (scratch path .build-numerics unless LOGIT_BENCH_SCRATCH is set), then for each set:
-  - logit-bench: parse, the forward / backward / trial-loss kernels, full fit with the default parameters (medians);
+  - logit-bench: parse, the forward / backward / trial-loss kernels, full fit with the default parameters (medians;
+    --solver passes a solver to logit-bench, default: the trainer's default);
   - scikit-learn: read (pandas if available, else numpy), StandardScaler, LogisticRegression().fit (default lbfgs,
     tol 1e-4), medians of N runs, and how far its default fit stops above the optimum that logit reached;
 and prints the ratios. Needs numpy and scikit-learn (pip install scikit-learn).
@@ -58,6 +59,7 @@ def main():
     ap.add_argument("--repetitions", type=int, default=5)
     ap.add_argument("--sizes", default="100k,1m,wide")
     ap.add_argument("--skip-build", action="store_true")
+    ap.add_argument("--solver", choices=["cg", "fista"], default=None)
     a = ap.parse_args()
     os.makedirs(DATA, exist_ok=True)
     if not a.skip_build:
@@ -70,8 +72,10 @@ def main():
         path = os.path.join(DATA, f"{size}_{n}x{d}x{k}.csv")
         if not os.path.exists(path):
             subprocess.run([sys.executable, GEN, path, "--n", str(n), "--d", str(d), "--k", str(k), "--seed", "7"], check=True)
-        out = subprocess.run([bench, path, "--repetitions", str(a.repetitions), "--json"], check=True, capture_output=True,
-                             text=True).stdout
+        command = [bench, path, "--repetitions", str(a.repetitions), "--json"]
+        if a.solver:
+            command += ["--solver", a.solver]
+        out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
         print(out, end="")
         ours = json.loads(out.strip().splitlines()[-1])
 
@@ -93,7 +97,7 @@ def main():
         sk_objective = objective(model.coef_, model.intercept_, z, np.searchsorted(classes, y))
         sk_fit = statistics.median(fit_times)
         row = {
-            "set": f"{n}x{d}x{k}", "logit_parse_s": ours["parse_seconds"], "logit_pass_ms": ours["gradient_pass_seconds"] * 1e3,
+            "set": f"{n}x{d}x{k}", "solver": ours.get("solver", "?"), "logit_parse_s": ours["parse_seconds"], "logit_pass_ms": ours["gradient_pass_seconds"] * 1e3,
             "logit_fit_s": ours["fit_seconds"], "logit_iter": ours["n_iter"], "logit_passes": ours["passes"],
             "logit_objective": ours["objective"], "limit_s": ours["limit_seconds"],
             "sklearn_read_s": statistics.median(read_times), "sklearn_scale_s": statistics.median(scale_times),
@@ -104,11 +108,11 @@ def main():
               f"({row['sklearn_iter']} lbfgs iterations, objective {sk_objective:.15g}, "
               f"{(sk_objective - ours['objective']) / ours['objective']:.2e} relative above logit's)", flush=True)
     print()
-    print("| data | logit fit (s) | iterations / passes | sklearn fit (s) | sklearn iter | fit ratio sklearn/logit "
+    print("| data | solver | logit fit (s) | iterations / passes | sklearn fit (s) | sklearn iter | fit ratio sklearn/logit "
           "| logit parse (s) | sklearn read+scale (s) | logit fit / physical limit |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['set']} | {r['logit_fit_s']:.3f} | {r['logit_iter']} / {r['logit_passes']} | {r['sklearn_fit_s']:.3f} "
+        print(f"| {r['set']} | {r['solver']} | {r['logit_fit_s']:.3f} | {r['logit_iter']} / {r['logit_passes']} | {r['sklearn_fit_s']:.3f} "
               f"| {r['sklearn_iter']} | {r['sklearn_fit_s'] / r['logit_fit_s']:.2f}× | {r['logit_parse_s']:.3f} "
               f"| {r['sklearn_read_s'] + r['sklearn_scale_s']:.3f} | {r['logit_fit_s'] / r['limit_s']:.1f}× |")
 

@@ -1,6 +1,6 @@
 // logit-bench: times the numeric core on one CSV file (label last): parse, one gradient pass, full fit.
 //
-//     swift build -c release --product logit-bench && .build/release/logit-bench FILE [--repetitions N] [--json]
+//     swift build -c release --product logit-bench && .build/release/logit-bench FILE [--repetitions N] [--tol T] [--solver cg|fista] [--json]
 //
 // Prints medians of N repetitions (default 5). With --json, one JSON object on the last line (for
 // scripts/bench_vs_sklearn.py). Argument handling is deliberately minimal: this target depends only on LogitCore.
@@ -24,12 +24,17 @@ if let index = arguments.firstIndex(of: "--tol"), index + 1 < arguments.count, l
     tol = value
     arguments.removeSubrange(index...(index + 1))
 }
+var solver: TrainingParameters.Solver? = nil
+if let index = arguments.firstIndex(of: "--solver"), index + 1 < arguments.count, let value = TrainingParameters.Solver(rawValue: arguments[index + 1]) {
+    solver = value
+    arguments.removeSubrange(index...(index + 1))
+}
 if let index = arguments.firstIndex(of: "--json") {
     json = true
     arguments.remove(at: index)
 }
 guard arguments.count == 1, let data = FileManager.default.contents(atPath: arguments[0]) else {
-    FileHandle.standardError.write(Data("usage: logit-bench FILE.csv [--repetitions N] [--tol T] [--json]\n".utf8))
+    FileHandle.standardError.write(Data("usage: logit-bench FILE.csv [--repetitions N] [--tol T] [--solver cg|fista] [--json]\n".utf8))
     exit(2)
 }
 let bytes = [UInt8](data)
@@ -65,6 +70,7 @@ print(String(format: "gradient  %.3f ms per pass (%.1f GB/s of matrix)   trial l
 // Full fit.
 var parameters = TrainingParameters()
 if let tol { parameters.tol = tol }
+if let solver { parameters.solver = solver }
 var fitTimes: [Double] = []
 var summary: TrainingSummary? = nil
 for _ in 0..<repetitions {
@@ -79,6 +85,7 @@ let result = summary!
 let fitSeconds = median(fitTimes)
 let passes = result.dataPasses ?? 0
 let limit = Double(passes) * Double(timing.matrixBytes) / bandwidth
+print("solver    \(parameters.solver.rawValue)")
 print(String(format: "fit       %.4f s  %d iterations, %d passes, objective %.15g, converged %@", fitSeconds, result.nIter, passes,
              result.objective, result.converged ? "true" : "false"))
 print(String(format: "limit     %.4f s at 28 GB/s for %d passes over %.1f MB: %.1f× the physical limit", limit, passes,
@@ -88,7 +95,7 @@ if json {
         "rows": set.rowCount, "features": set.featureCount, "classes": set.classes.count, "csv_bytes": bytes.count,
         "parse_seconds": parseSeconds, "forward_pass_seconds": forwardSeconds, "gradient_pass_seconds": gradientSeconds, "trial_loss_seconds": lossSeconds,
         "fit_seconds": fitSeconds, "n_iter": result.nIter, "passes": passes, "objective": result.objective,
-        "converged": result.converged, "matrix_bytes": timing.matrixBytes, "limit_seconds": limit,
+        "converged": result.converged, "solver": parameters.solver.rawValue, "matrix_bytes": timing.matrixBytes, "limit_seconds": limit,
     ]
     let encoded = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
     print(String(decoding: encoded, as: UTF8.self))

@@ -111,9 +111,14 @@ enum OpenAPIDocument {
         [
             query("C", "number", "Inverse L2 regularization strength (> 0). Default 1.0."),
             .object([("name", "penalty"), ("in", "query"), ("description", "Default l2."), ("schema", .object([("type", "string"), ("enum", .array(TrainingParameters.Penalty.allCases.map { .string($0.rawValue) }))]))]),
-            query("max_iter", "integer", "Iterations at most (1 to 1000000). Default 10000."),
+            query("max_iter", "integer", "Iterations of the solver at most (1 to 1000000). Default 10000."),
             query("tol", "number", "Relative objective-gap certificate at which the fit stops. Default 1e-12."),
-            query("learning_rate", "number", "A fixed step size instead of the line search."),
+            query("learning_rate", "number", "A fixed step size instead of the line search; implies solver=fista (solver=cg with learning_rate is rejected with 400)."),
+            .object([
+                ("name", "solver"), ("in", "query"),
+                ("description", "Full-batch first-order method: cg (default; nonlinear conjugate gradient, Polak–Ribière+, with an exact line search along each direction) or fista (accelerated gradient with backtracking). Both reach the same optimum."),
+                ("schema", .object([("type", "string"), ("enum", .array(TrainingParameters.Solver.allCases.map { .string($0.rawValue) }))])),
+            ]),
             query("fit_intercept", "boolean", "Default true."),
             query("validation_fraction", "number", "Fraction held out (0 ≤ f < 1). Default 0."),
             query("seed", "integer", "Seed of the holdout shuffle. Default 0."),

@@ -32,6 +32,20 @@ import Testing
         }
     }
 
+    /// Both solvers reach the optimum on every case (the other tests run the default, `cg`).
+    @Test(arguments: cases, TrainingParameters.Solver.allCases)
+    func eachSolverReachesTheOptimum(reference: NumericCase, solver: TrainingParameters.Solver) throws {
+        let set = try TrainingSet.parse(Fixtures.bytes(reference.file))
+        var parameters = try TrainingParameters.parse(query: reference.query)
+        if parameters.learningRate == nil { parameters.solver = solver }
+        let (first, summary) = try Trainer.fit(set, parameters: parameters)
+        let relative = (summary.objective - reference.objective) / reference.objective
+        #expect(relative < 1e-6 && relative > -1e-9, "\(solver): objective \(summary.objective) vs scikit-learn \(reference.objective)")
+        #expect(summary.converged && summary.stopReason == .gradientTolerance)
+        let (second, _) = try Trainer.fit(set, parameters: parameters)
+        #expect(first == second, "\(solver) is not deterministic")
+    }
+
     @Test(arguments: cases)
     func probabilitiesMatchScikitLearn(reference: NumericCase) throws {
         let (model, _, set) = try fit(reference)

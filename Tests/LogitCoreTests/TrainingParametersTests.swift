@@ -1,3 +1,4 @@
+import Foundation
 import LogitCore
 import Testing
 
@@ -7,7 +8,34 @@ import Testing
         #expect(parameters == TrainingParameters())
         #expect(parameters.C == 1 && parameters.penalty == .l2 && parameters.maxIter == 10_000 && parameters.tol == 1e-12)
         #expect(parameters.learningRate == nil && parameters.fitIntercept && parameters.validationFraction == 0)
-        #expect(parameters.classWeight == .none)
+        #expect(parameters.classWeight == .none && parameters.solver == .cg)
+    }
+
+    @Test func solverIsReadAndALearningRateMeansFISTA() throws {
+        #expect(try TrainingParameters.parse(query: [("solver", " FISTA ")]).solver == .fista)
+        #expect(try TrainingParameters.parse(query: [("solver", "cg")]).solver == .cg)
+        #expect(try TrainingParameters.parse(query: [("learning_rate", "0.5")]).solver == .fista)
+        #expect(try TrainingParameters.parse(query: [("learning_rate", "0.5"), ("solver", "fista")]).solver == .fista)
+        #expect {
+            _ = try TrainingParameters.parse(query: [("solver", "cg"), ("learning_rate", "0.5")])
+        } throws: { error in
+            guard let error = error as? ParameterError else { return false }
+            return error.name == "solver" && error.description.contains("learning_rate")
+        }
+    }
+
+    @Test func solverIsEncodedAndOldParametersDecodeAsFISTA() throws {
+        var parameters = TrainingParameters()
+        parameters.solver = .fista
+        let json = try JSONEncoder().encode(parameters)
+        #expect(String(decoding: json, as: UTF8.self).contains("\"solver\":\"fista\""))
+        #expect(try JSONDecoder().decode(TrainingParameters.self, from: json) == parameters)
+        #expect(try JSONDecoder().decode(TrainingParameters.self, from: JSONEncoder().encode(TrainingParameters())) == TrainingParameters())
+        // Parameters stored before `solver` existed were fitted by FISTA.
+        var object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(TrainingParameters())) as! [String: Any]
+        object.removeValue(forKey: "solver")
+        let old = try JSONDecoder().decode(TrainingParameters.self, from: JSONSerialization.data(withJSONObject: object))
+        #expect(old.solver == .fista && old.C == 1 && old.tol == 1e-12)
     }
 
     @Test func everyParameterIsRead() throws {
@@ -25,7 +53,7 @@ import Testing
         ("C", "0"), ("C", "-1"), ("C", "inf"), ("C", "nan"), ("C", "abc"), ("penalty", "l1"), ("max_iter", "0"),
         ("max_iter", "1.5"), ("max_iter", "2000000"), ("tol", "0"), ("tol", "-1e-3"), ("learning_rate", "0"),
         ("fit_intercept", "maybe"), ("validation_fraction", "1"), ("validation_fraction", "-0.1"), ("seed", "-1"),
-        ("class_weight", "auto"),
+        ("class_weight", "auto"), ("solver", "lbfgs"), ("solver", ""),
     ])
     func badValuesAreRejectedNamingTheParameter(name: String, value: String) {
         #expect {

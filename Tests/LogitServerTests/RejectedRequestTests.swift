@@ -62,6 +62,7 @@ import Testing
         ("C=0", "C"), ("C=abc", "C"), ("max_iter=0", "max_iter"), ("max_iter=1.5", "max_iter"), ("tol=-1", "tol"),
         ("penalty=l1", "penalty"), ("learning_rate=nan", "learning_rate"), ("fit_intercept=maybe", "fit_intercept"),
         ("validation_fraction=1", "validation_fraction"), ("seed=-3", "seed"), ("class_weight=heavy", "class_weight"), ("colour=red", "colour"),
+        ("solver=lbfgs", "solver"), ("solver=cg&learning_rate=0.1", "solver"),
     ])
     func badQueryParametersAre400NamingTheParameter(query: String, name: String) async throws {
         try await TestService.run(worker: false) { service in

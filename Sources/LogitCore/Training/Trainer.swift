@@ -61,9 +61,13 @@ public enum TrainingError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// Fits logistic regression by full-batch accelerated gradient descent.
+/// Fits logistic regression by a full-batch first-order method: nonlinear conjugate gradient (`solver=cg`, the
+/// default; `minimizeCG`) or accelerated gradient descent (`solver=fista`, and always with a fixed `learning_rate`).
+/// Both use only f, ∇f and derivatives of f along one direction, and the same stopping rule below. CG needs 2–4×
+/// fewer iterations of the same cost (one forward and one backward pass over X) on the benchmark sets
+/// (docs/PERFORMANCE.md).
 ///
-/// FISTA momentum `y = x_k + (t_k − 1)/t_{k+1} · (x_k − x_{k−1})`, a gradient step from y whose size is found by
+/// FISTA: momentum `y = x_k + (t_k − 1)/t_{k+1} · (x_k − x_{k−1})`, a gradient step from y whose size is found by
 /// backtracking (grow by `stepGrowth` each iteration, halve until `f(y − s g) ≤ f(y) − s/2 ‖g‖²`), and an adaptive restart
 /// of the momentum whenever the objective rises (O'Donoghue & Candès). First-order and full-batch throughout.
 ///
@@ -81,7 +85,9 @@ public enum TrainingError: Error, Sendable, Equatable, CustomStringConvertible {
 /// linear convergence rate makes each factor of 10 cost only a few iterations (measured in docs/PERFORMANCE.md).
 /// With `penalty=none` there is no λ and no certificate: the fit stops when `‖∇f(y)‖₂ ≤ √tol · f(y)` (the gradient
 /// small relative to the objective). On separable data the infimum is 0 and `‖∇f‖ ≥ γ · f` (γ the margin), so the
-/// fit never claims convergence there: it runs to `max_iter` with finite coefficients and reports `converged: false`.
+/// fit never claims convergence there: FISTA runs to `max_iter` with finite coefficients and reports `converged: false`;
+/// CG's exact line search drives f to 0 (underflow) in a few iterations, its test is on ∇f/f (no underflow), and it
+/// ends with `no_progress`, finite coefficients and `converged: false`.
 public enum Trainer {
     public static func fit(
         _ data: consuming TrainingSet,
@@ -151,6 +157,17 @@ public enum Trainer {
     /// Iterations between exact recomputations of the tracked logits (see `minimize`).
     static let refreshInterval = 100
 
+    /// The solver of `parameters`: FISTA whenever a fixed `learningRate` is set (a fixed step is FISTA's), else
+    /// `parameters.solver`.
+    static func minimize(
+        _ f: Objective, parameters: TrainingParameters, progress: (TrainingProgress) -> Bool
+    ) throws(TrainingError) -> (theta: [Double], summary: TrainingSummary) {
+        if parameters.learningRate == nil && parameters.solver == .cg {
+            return try minimizeCG(f, parameters: parameters, progress: progress)
+        }
+        return try minimizeFISTA(f, parameters: parameters, progress: progress)
+    }
+
     /// FISTA with backtracking and adaptive restart, on tracked logits.
     ///
     /// The logits `Z(θ) = X Wᵀ + 1 bᵀ` are linear in θ, so the loop keeps `Z_x` and `Z_prev` for the current and
@@ -163,7 +180,7 @@ public enum Trainer {
     /// restart and every `refreshInterval` iterations, `Z_y` is recomputed (with f and ∇f) before the stopping test
     /// is accepted, and the reported objective is always computed from X: the certificate and `summary.objective` are
     /// exact, not tracked values.
-    static func minimize(
+    static func minimizeFISTA(
         _ f: Objective, parameters: TrainingParameters, progress: (TrainingProgress) -> Bool
     ) throws(TrainingError) -> (theta: [Double], summary: TrainingSummary) {
         let size = f.parameterCount

@@ -2,17 +2,23 @@
 public struct TrainingParameters: Codable, Sendable, Equatable {
     public enum Penalty: String, Codable, Sendable, CaseIterable { case l2, none }
     public enum ClassWeight: String, Codable, Sendable, CaseIterable { case none, balanced }
+    /// The full-batch first-order method (see `Trainer`): nonlinear conjugate gradient with an exact line search
+    /// along the direction, or FISTA with backtracking (the only one with a fixed `learningRate`).
+    public enum Solver: String, Codable, Sendable, CaseIterable { case cg, fista }
 
     /// Inverse regularization strength (> 0).
     public var C: Double = 1.0
     public var penalty: Penalty = .l2
-    /// Iterations of accelerated gradient descent at most (≥ 1).
+    /// Iterations of the solver at most (≥ 1).
     public var maxIter: Int = 10_000
     /// Relative accuracy of the objective: stop when `‖∇f‖² / (2λ) ≤ tol · f`, which bounds `(f − f*) / f*` by `tol`
     /// with the L2 penalty (see `Trainer`).
     public var tol: Double = 1e-12
-    /// A fixed step size instead of the backtracking line search (nil: line search).
+    /// A fixed step size instead of the backtracking line search (nil: line search). A fixed step is FISTA's:
+    /// `parse` sets `solver` to fista with it and rejects `solver=cg` with it.
     public var learningRate: Double? = nil
+    /// `cg` (default) or `fista`; see `Trainer`.
+    public var solver: Solver = .cg
     public var fitIntercept: Bool = true
     /// Fraction of rows held out (seeded shuffle) to report `validation_accuracy`; 0 for none.
     public var validationFraction: Double = 0
@@ -22,7 +28,7 @@ public struct TrainingParameters: Codable, Sendable, Equatable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case C, penalty, tol, seed
+        case C, penalty, tol, seed, solver
         case maxIter = "max_iter"
         case learningRate = "learning_rate"
         case fitIntercept = "fit_intercept"
@@ -30,12 +36,30 @@ public struct TrainingParameters: Codable, Sendable, Equatable {
         case classWeight = "class_weight"
     }
 
+    /// Decodes every field; `solver` may be absent (parameters stored before it existed were fitted by FISTA).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        C = try container.decode(Double.self, forKey: .C)
+        penalty = try container.decode(Penalty.self, forKey: .penalty)
+        maxIter = try container.decode(Int.self, forKey: .maxIter)
+        tol = try container.decode(Double.self, forKey: .tol)
+        learningRate = try container.decodeIfPresent(Double.self, forKey: .learningRate)
+        solver = try container.decodeIfPresent(Solver.self, forKey: .solver) ?? .fista
+        fitIntercept = try container.decode(Bool.self, forKey: .fitIntercept)
+        validationFraction = try container.decode(Double.self, forKey: .validationFraction)
+        seed = try container.decode(UInt64.self, forKey: .seed)
+        classWeight = try container.decode(ClassWeight.self, forKey: .classWeight)
+    }
+
     /// The names `parse(query:)` accepts.
-    public static let names = ["C", "penalty", "max_iter", "tol", "learning_rate", "fit_intercept", "validation_fraction", "seed", "class_weight"]
+    public static let names = [
+        "C", "penalty", "max_iter", "tol", "learning_rate", "solver", "fit_intercept", "validation_fraction", "seed", "class_weight",
+    ]
 
     /// Reads parameters from query items; an unknown name or a bad value throws, naming the parameter.
     public static func parse(query: [(name: String, value: String)]) throws(ParameterError) -> TrainingParameters {
         var parameters = TrainingParameters()
+        var solverGiven: String? = nil
         for (name, value) in query {
             let text = value.trimmingSpaces
             switch name {
@@ -54,6 +78,10 @@ public struct TrainingParameters: Codable, Sendable, Equatable {
             case "learning_rate":
                 guard let rate = Double(text), rate.isFinite, rate > 0 else { throw ParameterError(name, value, "a positive number, e.g. 0.5") }
                 parameters.learningRate = rate
+            case "solver":
+                guard let solver = Solver(rawValue: text.lowercased()) else { throw ParameterError(name, value, "cg or fista") }
+                parameters.solver = solver
+                solverGiven = value
             case "fit_intercept":
                 switch text.lowercased() {
                 case "true", "1", "yes": parameters.fitIntercept = true
@@ -72,6 +100,13 @@ public struct TrainingParameters: Codable, Sendable, Equatable {
             default:
                 throw ParameterError(name, value, "one of the known parameters: \(names.joined(separator: ", "))", unknown: true)
             }
+        }
+        if parameters.learningRate != nil {
+            // A fixed step is FISTA's; CG's step is chosen by its line search.
+            if let solverGiven, parameters.solver == .cg {
+                throw ParameterError("solver", solverGiven, "fista (or no solver) when learning_rate is set: a fixed step is FISTA's")
+            }
+            parameters.solver = .fista
         }
         return parameters
     }
