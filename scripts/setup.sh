@@ -6,6 +6,7 @@ pkg-config --exists hiredis 2>/dev/null || missing+=(libhiredis-dev)
 command -v pkg-config >/dev/null || missing+=(pkg-config)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v redis-cli >/dev/null || missing+=(redis-tools)
+command -v curl >/dev/null || missing+=(curl)  # the end-to-end test drives the server with curl too
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

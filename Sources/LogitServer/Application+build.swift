@@ -39,7 +39,9 @@ func makeRouter(configuration: APIConfiguration, redis: RedisClient, metrics: AP
 public func buildApplication(configuration: APIConfiguration, redis: RedisClient, logger: Logger) -> some ApplicationProtocol {
     Application(
         router: buildRouter(configuration: configuration, redis: redis),
-        server: .http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
+        server: .http1(
+            configuration: .init(
+                additionalChannelHandlers: [ExpectContinueHandler()], idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "logit"),
         logger: logger)
 }

@@ -52,6 +52,23 @@ import FoundationNetworking
         #expect(status == 200)
         #expect(prediction["predictions"] as? [String] == ["virginica"])
 
+        // curl sends `Expect: 100-continue` with bodies over 1 MB and waits for the 100 before sending them.
+        let big = FileManager.default.temporaryDirectory.appendingPathComponent("logit-big-\(UUID().uuidString).csv")
+        let trace = big.path + ".trace"
+        defer {
+            try? FileManager.default.removeItem(at: big)
+            try? FileManager.default.removeItem(atPath: trace)
+        }
+        try Data(String(repeating: "6.9,3.1,5.1,2.3\n", count: 80_000).utf8).write(to: big)
+        let curl = try ChildProcess(
+            executable: "/usr/bin/env",
+            arguments: ["curl", "-sv", "-o", "/dev/null", "-H", "Content-Type: text/csv", "--data-binary", "@\(big.path)", "\(base)/models/\(id)/predict"],
+            outputPath: trace, includingErrors: true)
+        #expect(curl.waitForExit(upTo: 60) == 0)
+        let log = try String(contentsOfFile: trace, encoding: .utf8)
+        #expect(log.contains("HTTP/1.1 100 Continue"), "\(log.suffix(500))")
+        #expect(log.contains("HTTP/1.1 200 OK"))
+
         serve.send(SIGTERM)
         worker.send(SIGTERM)
         #expect(serve.waitForExit(upTo: 30) == 0, "logit serve exits 0 on SIGTERM")
