@@ -202,17 +202,9 @@ extension Trainer {
                 throw .cancelled
             }
         }
-        if !exact {
-            f.logits(x, into: zx)
-            passes += 1
-            fx = f.loss(logits: zx) + f.penalty(x)
-            history[history.count - 1] = fx
-        }
-        let summary = TrainingSummary(
-            nIter: iteration, converged: reason == .gradientTolerance, stopReason: reason, objective: fx,
-            gradientNorm: gradientNorm, objectiveGapBound: gapBound.isFinite ? gapBound : nil,
-            objectiveHistory: sampled(history, atMost: 500), dataPasses: passes, trainAccuracy: 0,
-            validationAccuracy: nil, trainingSeconds: 0)
+        let summary = finalSummary(
+            f, x, logits: zx, exact: exact, objective: fx, history: &history, passes: &passes, iteration: iteration,
+            reason: reason, gradientNorm: gradientNorm, gapBound: gapBound)
         return (x, summary)
     }
 }

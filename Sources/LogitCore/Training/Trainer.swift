@@ -336,17 +336,30 @@ public enum Trainer {
                 throw .cancelled
             }
         }
+        let summary = finalSummary(
+            f, x, logits: zx, exact: exact, objective: fx, history: &history, passes: &passes, iteration: iteration,
+            reason: reason, gradientNorm: gradientNorm, gapBound: gapBound)
+        return (x, summary)
+    }
+
+    /// The end of either solver: the reported objective comes from logits recomputed from X when the last one was
+    /// tracked, and the history at most 500 values.
+    static func finalSummary(
+        _ f: Objective, _ x: [Double], logits zx: Int, exact: Bool, objective: Double, history: inout [Double], passes: inout Int,
+        iteration: Int, reason: TrainingSummary.StopReason, gradientNorm: Double, gapBound: Double
+    ) -> TrainingSummary {
+        var fx = objective
         if !exact {
             f.logits(x, into: zx)
             passes += 1
             fx = f.loss(logits: zx) + f.penalty(x)
             history[history.count - 1] = fx
         }
-        let summary = TrainingSummary(
+        return TrainingSummary(
             nIter: iteration, converged: reason == .gradientTolerance, stopReason: reason, objective: fx,
-            gradientNorm: gradientNorm, objectiveGapBound: gapBound.isFinite ? gapBound : nil, objectiveHistory: sampled(history, atMost: 500), dataPasses: passes, trainAccuracy: 0,
+            gradientNorm: gradientNorm, objectiveGapBound: gapBound.isFinite ? gapBound : nil,
+            objectiveHistory: sampled(history, atMost: 500), dataPasses: passes, trainAccuracy: 0,
             validationAccuracy: nil, trainingSeconds: 0)
-        return (x, summary)
     }
 
     /// At most `limit` values of a history, evenly spaced, always with the first and last.
