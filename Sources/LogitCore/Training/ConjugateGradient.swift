@@ -66,12 +66,7 @@ extension Trainer {
             var squaredNorm = 0.0
             var converged = false
             while true {
-                squaredNorm = 0.0
-                gradientNorm = 0
-                for g in gradient {
-                    squaredNorm += g * g
-                    gradientNorm = max(gradientNorm, abs(g))
-                }
+                (squaredNorm, gradientNorm) = norms(gradient)
                 guard fx.isFinite, squaredNorm.isFinite else { throw .diverged(iteration: iteration) }
                 gapBound = squaredNorm / (2 * curvatureBound)
                 if f.lambda > 0 {

@@ -247,6 +247,28 @@ struct Objective: @unchecked Sendable {
         return total / Double(n)
     }
 
+    /// Before the exponentials of a block of `rows` logits (`t`, row-major, `self.rows` per row): for the sigmoid,
+    /// keeps z in `saved` and puts −|z| in `t` (so e^t ≤ 1); for the softmax, subtracts each row's max and keeps
+    /// z_y − max in `saved` (log-sum-exp without overflow).
+    @inline(__always)
+    private func prepareExponents(_ t: UnsafeMutablePointer<Double>, rows m: Int, labelsAt i0: Int, saved: UnsafeMutablePointer<Double>) {
+        let k = rows
+        if k == 1 {
+            for i in 0..<m {
+                saved[i] = t[i]
+                t[i] = -abs(t[i])
+            }
+        } else {
+            for i in 0..<m {
+                let row = t + i * k
+                var top = row[0]
+                for c in 1..<k { top = max(top, row[c]) }
+                saved[i] = row[Int(labels[i0 + i])] - top  // z_y − max
+                for c in 0..<k { row[c] -= top }
+            }
+        }
+    }
+
     /// The sums of `along` over rows `start..<end` (same exponentials and log batching as `lossChunk`).
     private func lineChunk(
         rows start: Int, _ end: Int, logits z: UnsafeMutablePointer<Double>, direction: UnsafeMutablePointer<Double>, step: Double
@@ -265,20 +287,7 @@ struct Objective: @unchecked Sendable {
                 let source = z + i0 * k
                 let dz = direction + i0 * k
                 for j in 0..<(m * k) { t[j] = source[j] + step * dz[j] }
-                if k == 1 {
-                    for i in 0..<m {
-                        saved[i] = t[i]
-                        t[i] = -abs(t[i])
-                    }
-                } else {
-                    for i in 0..<m {
-                        let row = t + i * k
-                        var top = row[0]
-                        for c in 1..<k { top = max(top, row[c]) }
-                        saved[i] = row[Int(labels[i0 + i])] - top
-                        for c in 0..<k { row[c] -= top }
-                    }
-                }
+                prepareExponents(t, rows: m, labelsAt: i0, saved: saved)
                 FastExp.exponentiate(t, count: m * k)
                 for i in 0..<m {
                     let label = Int(labels[i0 + i])
@@ -479,20 +488,7 @@ struct Objective: @unchecked Sendable {
                 } else {
                     t.update(from: source, count: m * k)
                 }
-                if k == 1 {
-                    for i in 0..<m {
-                        saved[i] = t[i]
-                        t[i] = -abs(t[i])
-                    }
-                } else {
-                    for i in 0..<m {
-                        let row = t + i * k
-                        var top = row[0]
-                        for c in 1..<k { top = max(top, row[c]) }
-                        saved[i] = row[Int(labels[i0 + i])] - top  // z_y − m
-                        for c in 0..<k { row[c] -= top }
-                    }
-                }
+                prepareExponents(t, rows: m, labelsAt: i0, saved: saved)
                 // 2. The exponentials.
                 FastExp.exponentiate(t, count: m * k)
                 // 3. Losses, and residuals in place of the exponentials.

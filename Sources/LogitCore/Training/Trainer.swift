@@ -237,12 +237,7 @@ public enum Trainer {
             var squaredNorm = 0.0
             var converged = false
             while true {
-                squaredNorm = 0.0
-                gradientNorm = 0
-                for g in gradient {
-                    squaredNorm += g * g
-                    gradientNorm = max(gradientNorm, abs(g))
-                }
+                (squaredNorm, gradientNorm) = norms(gradient)
                 guard fy.isFinite, squaredNorm.isFinite else { throw .diverged(iteration: iteration) }
                 gapBound = squaredNorm / (2 * curvature)
                 converged = f.lambda > 0
@@ -360,6 +355,16 @@ public enum Trainer {
             gradientNorm: gradientNorm, objectiveGapBound: gapBound.isFinite ? gapBound : nil,
             objectiveHistory: sampled(history, atMost: 500), dataPasses: passes, trainAccuracy: 0,
             validationAccuracy: nil, trainingSeconds: 0)
+    }
+
+    /// ‖g‖₂² and max_j |g_j|.
+    static func norms(_ gradient: [Double]) -> (squared: Double, maxAbs: Double) {
+        var squared = 0.0, maxAbs = 0.0
+        for g in gradient {
+            squared += g * g
+            maxAbs = max(maxAbs, abs(g))
+        }
+        return (squared, maxAbs)
     }
 
     /// At most `limit` values of a history, evenly spaced, always with the first and last.
