@@ -1,6 +1,7 @@
 import ArgumentParser
 import LogitRedis
 import LogitServer
+import LogitWorker
 import Logging
 import ServiceLifecycle
 import UnixSignals
@@ -11,12 +12,16 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var redis: RedisOptions
     @OptionGroup var serve: ServeOptions
 
+    @Option(help: "Attempts per job before the API's reaper marks it failed (env LOGIT_MAX_ATTEMPTS); as the workers'.")
+    var maxAttempts: Int = environment("LOGIT_MAX_ATTEMPTS").flatMap(Int.init) ?? 3
+
     func run() async throws {
         let logger = redis.logger("logit.api")
         let client = RedisClient(configuration: try redis.redisConfiguration(), threads: 8)
         try await RedisPreflight.check(client, logger: logger)
         let app = buildApplication(configuration: serve.apiConfiguration(keys: redis.keys), redis: client, logger: logger)
-        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        let reaper = LeaseReaper(redis: client, keys: redis.keys, maxAttempts: maxAttempts, logger: logger)
+        let group = ServiceGroup(services: [reaper, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
         await client.shutdown()
     }

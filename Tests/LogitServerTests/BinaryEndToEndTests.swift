@@ -92,4 +92,27 @@ import FoundationNetworking
             #expect(!text.contains("wrong@"), "the password is not printed")
         }
     }
+
+    @Test func theApiAloneReturnsADeadWorkersJobToTheQueue() async throws {
+        let binary = try #require(Self.binary, "build the logit executable first: swift build --build-tests")
+        let redis = try RedisTestServer()
+        defer { redis.stop() }
+        let client = RedisClient(configuration: redis.configuration)
+        let queue = JobQueue(client: client, keys: KeySchema())
+        let id = ModelID.generate()
+        try await queue.enqueue(id, data: Array("1,a\n2,b\n".utf8), fields: [("state", "queued"), ("attempts", "0")], createdAtMilliseconds: 1)
+        // A worker takes the job, then dies: its lease (300 ms) expires and no worker is left to reap it.
+        try await queue.heartbeat(worker: "ghost", leaseMilliseconds: 300)
+        _ = try #require(try await queue.claim(worker: "ghost", timeoutSeconds: 1))
+
+        let port = try RedisTestServer.freePort()
+        let serve = try ChildProcess(executable: binary, arguments: ["serve", "--port", String(port), "--redis-url", redis.url, "--log-level", "error"])
+        defer { serve.terminate() }
+        try await waitUntil("the API's reaper to put the job back", timeout: 30) {
+            try await client.send("HGET", .text("lr:model:\(id)"), "state").string == "queued"
+        }
+        #expect(try await client.send("LRANGE", "lr:jobs", 0, -1).array?.first?.string == id.rawValue)
+        #expect(try await client.send("EXISTS", "lr:processing:ghost").integer == 0)
+        await client.shutdown()
+    }
 }

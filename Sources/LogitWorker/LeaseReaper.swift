@@ -1,0 +1,35 @@
+import LogitRedis
+import Logging
+import ServiceLifecycle
+
+/// Returns the jobs of workers whose lease expired, every `interval`, until graceful shutdown.
+///
+/// Every worker reaps as part of its heartbeat; `logit serve` runs this too, so that a job whose worker died is put
+/// back in the queue (`state=queued`) even while no worker is alive.
+public struct LeaseReaper: Service {
+    let queue: JobQueue
+    let interval: Duration
+    let maxAttempts: Int
+    let logger: Logger
+
+    public init(redis: RedisClient, keys: KeySchema, interval: Duration = .seconds(2), maxAttempts: Int = 3, logger: Logger) {
+        self.queue = JobQueue(client: redis, keys: keys)
+        self.interval = interval
+        self.maxAttempts = maxAttempts
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    let moved = try await queue.reap(maxAttempts: maxAttempts)
+                    if moved > 0 { logger.warning("Reclaimed jobs of workers whose lease expired", metadata: ["jobs": "\(moved)"]) }
+                } catch {
+                    logger.debug("Reaper could not reach Redis", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: interval)
+            }
+        }
+    }
+}
