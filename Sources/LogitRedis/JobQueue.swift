@@ -75,10 +75,14 @@ public struct JobQueue: Sendable {
         }
     }
 
-    /// The training CSV of a claimed job (nil if it is gone).
-    public func trainingData(_ id: ModelID) async throws(RedisError) -> [UInt8]? {
-        if case .string(let bytes) = try await client.send("GET", .text(keys.trainingData(id))) { return bytes }
-        return nil
+    /// What a claimed job needs, in one round trip: its training CSV (nil if it is gone) and its parameters (JSON).
+    public func jobInput(_ id: ModelID) async throws(RedisError) -> (data: [UInt8], params: [UInt8]?)? {
+        let replies = try await client.pipeline([
+            ["GET", .text(keys.trainingData(id))], ["HGET", .text(keys.model(id)), .text(ModelField.params)],
+        ])
+        guard case .string(let data) = replies[0] else { return nil }
+        if case .string(let params) = replies[1] { return (data, params) }
+        return (data, nil)
     }
 
     /// Records progress; false when the claim is no longer valid (the job was reclaimed or deleted): stop working on it.
@@ -90,17 +94,16 @@ public struct JobQueue: Sendable {
         ])
     }
 
-    /// Stores the result fields and state `ready`, deletes the training data and removes the job, atomically.
-    /// False (and nothing written) when the claim is no longer valid.
-    public func complete(_ claim: Claim, fields: [(String, String)]) async throws(RedisError) -> Bool {
-        try await finish(claim, fields: [(ModelField.state, ModelState.ready.rawValue), (ModelField.finishedAt, Timestamp.now())] + fields)
+    /// Stores the result fields and state `ready`, deletes the training data, removes the job and counts the outcome
+    /// in `{p}stats`, atomically. False (and nothing written) when the claim is no longer valid.
+    public func complete(_ claim: Claim, fields: [(String, String)], trainingSeconds: Double = 0) async throws(RedisError) -> Bool {
+        try await finish(
+            claim, state: .ready, trainingSeconds: trainingSeconds, fields: [(ModelField.finishedAt, Timestamp.now())] + fields)
     }
 
     /// Ends the job as `failed` with a reason, deleting the training data. False when the claim is no longer valid.
     public func fail(_ claim: Claim, reason: String) async throws(RedisError) -> Bool {
-        try await finish(claim, fields: [
-            (ModelField.state, ModelState.failed.rawValue), (ModelField.finishedAt, Timestamp.now()), (ModelField.error, reason),
-        ])
+        try await finish(claim, state: .failed, trainingSeconds: 0, fields: [(ModelField.finishedAt, Timestamp.now()), (ModelField.error, reason)])
     }
 
     /// Returns the job to the front of the queue without counting the attempt (a clean shutdown).
@@ -116,18 +119,11 @@ public struct JobQueue: Sendable {
         return Int(reply.integer ?? 0)
     }
 
-    /// Counts a settled job in `{p}stats` (what `/metrics` reports for the whole deployment).
-    public func recordOutcome(ready: Bool, trainingSeconds: Double) async throws(RedisError) {
-        _ = try await client.pipeline([
-            ["HINCRBY", .text(keys.stats), .text(ready ? "ready" : "failed"), 1],
-            ["HINCRBYFLOAT", .text(keys.stats), "training_seconds", RedisArgument(trainingSeconds)],
-        ])
-    }
-
-    private func finish(_ claim: Claim, fields: [(String, String)]) async throws(RedisError) -> Bool {
+    private func finish(_ claim: Claim, state: ModelState, trainingSeconds: Double, fields: [(String, String)]) async throws(RedisError) -> Bool {
         try await fenced(
-            Scripts.finish, claim, extraKeys: [keys.processing(worker: claim.worker), keys.trainingData(claim.id)],
-            arguments: fields.flatMap { [RedisArgument.text($0.0), .text($0.1)] })
+            Scripts.finish, claim, extraKeys: [keys.processing(worker: claim.worker), keys.trainingData(claim.id), keys.stats],
+            arguments: [RedisArgument(trainingSeconds)]
+                + ([(ModelField.state, state.rawValue)] + fields).flatMap { [RedisArgument.text($0.0), .text($0.1)] })
     }
 
     /// Runs a script whose KEYS[1] is the model hash and whose ARGV starts with id, worker, attempt.

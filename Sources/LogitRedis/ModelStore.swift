@@ -22,6 +22,24 @@ public struct ModelStore: Sendable {
         try await client.send("HGET", .text(keys.model(id)), .text(ModelField.state)).string.flatMap(ModelState.init(rawValue:))
     }
 
+    /// What `check_model_status` shows: the state, and the error or the progress when there is one.
+    public struct Status: Sendable {
+        public let state: ModelState
+        public let error: String?
+        public let iteration: Int?
+        public let maxIter: Int?
+    }
+
+    /// The model's status in one round trip, or nil when there is no such model.
+    public func status(_ id: ModelID) async throws(RedisError) -> Status? {
+        let reply = try await client.send(
+            "HMGET", .text(keys.model(id)), .text(ModelField.state), .text(ModelField.error), .text(ModelField.progressIteration),
+            .text(ModelField.maxIter))
+        let values = (reply.array ?? []).map(\.string)
+        guard values.count == 4, let state = values[0].flatMap(ModelState.init(rawValue:)) else { return nil }
+        return Status(state: state, error: values[1], iteration: values[2].flatMap(Int.init), maxIter: values[3].flatMap(Int.init))
+    }
+
     /// The fitted model of a `ready` model.
     public func fittedModel(_ id: ModelID) async throws(RedisError) -> LogisticModel? {
         guard case .string(let json) = try await client.send("HGET", .text(keys.model(id)), .text(ModelField.model)) else { return nil }

@@ -32,13 +32,16 @@ enum Scripts {
         return 1
         """
 
-    /// KEYS: model, processing, data. ARGV: id, worker, attempt, field/value pairs.
+    /// KEYS: model, processing, data, stats. ARGV: id, worker, attempt, training seconds, field/value pairs (the
+    /// first is `state`: ready or failed, which is also the outcome counted in stats).
     static let finish = fence + """
         redis.call('LREM', KEYS[2], 0, ARGV[1])
         if not holds() then return 0 end
-        redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+        redis.call('HSET', KEYS[1], unpack(ARGV, 5))
         redis.call('HDEL', KEYS[1], 'worker')
         redis.call('DEL', KEYS[3])
+        redis.call('HINCRBY', KEYS[4], ARGV[6], 1)
+        redis.call('HINCRBYFLOAT', KEYS[4], 'training_seconds', ARGV[4])
         return 1
         """
 

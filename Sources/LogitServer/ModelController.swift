@@ -36,9 +36,8 @@ struct ModelController: Sendable {
         let body = try await request.collectBody(limit: configuration.maxTrainingBytes, limitName: "LOGIT_MAX_TRAINING_BYTES")
         let limits = configuration.csvLimits
         // Validate the whole body before anything is written; large bodies are parsed off the request's thread.
-        let shape = try await Self.offload(bytes: body.readableBytes) { () throws -> (rows: Int, features: Int, classes: [String]) in
-            let set = try body.withBytes { bytes in try TrainingSet.parse(bytes, limits: limits) }
-            return (set.rowCount, set.featureCount, set.classes)
+        let shape = try await Self.offload(bytes: body.readableBytes) {
+            try body.withBytes { bytes in try TrainingSet.validate(bytes, limits: limits) }
         }
         let id = ModelID.generate()
         let now = Date()
@@ -49,13 +48,13 @@ struct ModelController: Sendable {
                 (ModelField.createdAt, Timestamp.format(now)),
                 (ModelField.params, try String(decoding: JSONEncoder.sorted.encode(parameters), as: UTF8.self)),
                 (ModelField.classes, String(decoding: JSONValue.array(shape.classes.map { .string($0) }).serialized(), as: UTF8.self)),
-                (ModelField.featureCount, String(shape.features)),
-                (ModelField.sampleCount, String(shape.rows)),
+                (ModelField.featureCount, String(shape.featureCount)),
+                (ModelField.sampleCount, String(shape.rowCount)),
                 (ModelField.maxIter, String(parameters.maxIter)),
                 (ModelField.attempts, "0"),
             ],
             createdAtMilliseconds: Timestamp.milliseconds(now))
-        context.logger.info("Training job queued", metadata: ["model_id": "\(id)", "rows": "\(shape.rows)", "features": "\(shape.features)"])
+        context.logger.info("Training job queued", metadata: ["model_id": "\(id)", "rows": "\(shape.rowCount)", "features": "\(shape.featureCount)"])
         return .json(
             .object([
                 ("message", .string("Model training started. Check its status with GET /check_model_status/\(id) (or GET /models/\(id) for details).")),
@@ -72,16 +71,13 @@ struct ModelController: Sendable {
 
     @Sendable func status(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let id = try context.modelID()
-        let replies = try await store.client.send(
-            "HMGET", .text(store.keys.model(id)), .text(ModelField.state), .text(ModelField.error), .text(ModelField.progressIteration),
-            .text(ModelField.maxIter))
-        let values = (replies.array ?? []).map(\.string)
-        guard values.count == 4, let stateText = values[0], let state = ModelState(rawValue: stateText) else { throw ProblemError.modelNotFound }
+        guard let status = try await store.status(id) else { throw ProblemError.modelNotFound }
+        let state = status.state
         var members: [(String, JSONValue)] = [("status", .string(Self.originalStatus(state))), ("model_id", .string(id.rawValue)), ("state", .string(state.rawValue))]
-        if state == .training, let iteration = values[2].flatMap(Int.init), let maxIter = values[3].flatMap(Int.init) {
+        if state == .training, let iteration = status.iteration, let maxIter = status.maxIter {
             members.append(("progress", .object([("iteration", .int(iteration)), ("max_iter", .int(maxIter))])))
         }
-        if let error = values[1] { members.append(("error", .string(error))) }
+        if let error = status.error { members.append(("error", .string(error))) }
         return .json(.object(members))
     }
 

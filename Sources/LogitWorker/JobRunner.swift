@@ -45,17 +45,11 @@ struct JobRunner {
                 "n_iter": "\(summary.nIter)", "objective": "\(summary.objective)", "seconds": "\(summary.trainingSeconds)",
             ])
             await settle("store the model") {
-                let stored = try await queue.complete(claim, fields: Self.resultFields(model, summary))
-                if stored { try await queue.recordOutcome(ready: true, trainingSeconds: summary.trainingSeconds) }
-                return stored
+                try await queue.complete(claim, fields: Self.resultFields(model, summary), trainingSeconds: summary.trainingSeconds)
             }
         case .failed(let reason):
             logger.warning("Training failed", metadata: ["reason": "\(reason)"])
-            await settle("store the failure") {
-                let stored = try await queue.fail(claim, reason: reason)
-                if stored { try await queue.recordOutcome(ready: false, trainingSeconds: 0) }
-                return stored
-            }
+            await settle("store the failure") { try await queue.fail(claim, reason: reason) }
         case .cancelled:
             if signals.abandonJobs.load(ordering: .sequentiallyConsistent) {
                 logger.info("Shutdown grace period over: handing the job back")
@@ -67,12 +61,10 @@ struct JobRunner {
     }
 
     private func train(_ signals: WorkerSignals, threads: NIOThreadPool) async throws -> Outcome {
-        guard let data = try await queue.trainingData(claim.id),
-            case .string(let paramsJSON) = try await queue.client.send("HGET", .text(queue.keys.model(claim.id)), .text(ModelField.params))
-        else {
+        guard let (data, paramsJSON) = try await queue.jobInput(claim.id) else {
             return .failed("the job's training data is missing from Redis")
         }
-        guard let parameters = try? JSONDecoder().decode(TrainingParameters.self, from: Data(paramsJSON)) else {
+        guard let paramsJSON, let parameters = try? JSONDecoder().decode(TrainingParameters.self, from: Data(paramsJSON)) else {
             return .failed("the job's parameters are unreadable")
         }
         let shared = FitState()

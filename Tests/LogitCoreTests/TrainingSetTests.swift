@@ -61,3 +61,26 @@ import Testing
         #expect(throws: CSVError.self) { try FeatureRows.parse(Array("".utf8), featureCount: 2) }
     }
 }
+
+@Suite struct TrainingSetValidationTests {
+    @Test(arguments: ["iris.csv", "wine.csv", "wellformed/quoted_fields.csv", "wellformed/crlf.csv", "wellformed/bom.csv"])
+    func validateLearnsWhatParseDoes(fixture: String) throws {
+        let body = Fixtures.bytes(fixture)
+        let set = try TrainingSet.parse(body)
+        let shape = try body.withUnsafeBufferPointer { try TrainingSet.validate($0) }
+        #expect(shape.rowCount == set.rowCount)
+        #expect(shape.featureCount == set.featureCount)
+        #expect(shape.classes == set.classes)
+    }
+
+    @Test(arguments: ["ragged_row.csv", "text_in_feature.csv", "empty.csv", "one_class.csv", "one_row.csv", "nan.csv", "unclosed_quote.csv"])
+    func validateRejectsWhatParseRejects(fixture: String) {
+        let body = Fixtures.bytes("malformed/\(fixture)")
+        var parseError: CSVError?
+        var validateError: CSVError?
+        do { _ = try TrainingSet.parse(body) } catch { parseError = error }
+        do { _ = try body.withUnsafeBufferPointer { (bytes) throws(CSVError) in try TrainingSet.validate(bytes) } } catch { validateError = error }
+        #expect(parseError != nil)
+        #expect(validateError == parseError)
+    }
+}

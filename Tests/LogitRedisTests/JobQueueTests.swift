@@ -36,9 +36,10 @@ import Testing
             #expect(claim.id == id && claim.attempt == 1)
             #expect(try await field(client, "t:model:\(id)", "state") == "training")
             #expect(try await client.send("LLEN", "t:processing:w1").integer == 1)
-            #expect(try await queue.trainingData(id) == Array("1,a\n2,b\n".utf8))
+            #expect(try await queue.jobInput(id)?.data == Array("1,a\n2,b\n".utf8))
 
-            #expect(try await queue.complete(claim, fields: [("summary", "{}")]))
+            #expect(try await queue.complete(claim, fields: [("summary", "{}")], trainingSeconds: 0.5))
+            #expect(try await client.send("HGET", "t:stats", "ready").string == "1", "the outcome is counted with the store")
             #expect(try await field(client, "t:model:\(id)", "state") == "ready")
             #expect(try await client.send("EXISTS", .text("t:data:\(id)")).integer == 0)
             #expect(try await client.send("LLEN", "t:processing:w1").integer == 0)

@@ -38,7 +38,7 @@ import Testing
         defer { second.stop() }
         #expect(try await client.send("LRANGE", "lr:jobs", 0, -1).array?.first?.string == id.rawValue)
         #expect(try await client.send("HGET", .text("lr:model:\(id)"), "state").string == "queued")
-        #expect(try await queue.trainingData(id) == Array("1,a\n2,b\n".utf8))
+        #expect(try await queue.jobInput(id)?.data == Array("1,a\n2,b\n".utf8))
         await client.shutdown()
     }
 }

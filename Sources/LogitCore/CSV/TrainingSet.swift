@@ -18,27 +18,49 @@ public struct TrainingSet: Sendable {
         self.featureCount = featureCount
     }
 
+    /// What validation learns of a body without keeping its values.
+    public struct Shape: Sendable, Equatable {
+        public let rowCount: Int
+        public let featureCount: Int
+        /// The distinct labels, in model order.
+        public let classes: [String]
+    }
+
     /// Parses and validates a headerless CSV body whose last column is the label.
     ///
     /// Throws `CSVError` with the line and field of the first problem; `.unusable` when there are fewer than
     /// 2 rows or 2 classes.
     public static func parse(_ body: UnsafeBufferPointer<UInt8>, limits: CSVLimits = CSVLimits()) throws(CSVError) -> TrainingSet {
-        var reader = TrainingReader(limits: limits)
-        reader.features.reserveCapacity(min(body.count / 4, 1 << 26))
-        try CSVScanner.scan(body, into: &reader)
-        guard reader.rowCount > 0 else { throw CSVError(.empty, "the body has no rows: send CSV rows of features followed by a label") }
-        guard reader.rowCount >= 2 else { throw CSVError(.unusable, "training needs at least 2 rows, found 1") }
-        guard reader.classes.count >= 2 else {
-            throw CSVError(.unusable, "training needs at least 2 distinct labels in the last column, found only \"\(reader.classes[0])\"")
-        }
-        // Put classes in model order and renumber the labels.
-        let order = ClassOrder.sorted(reader.classes)
+        let (reader, order) = try read(body, limits: limits, keepingValues: true)
+        // Renumber the labels into model order.
         var newIndex = [Int32](repeating: 0, count: order.count)
         for (position, original) in order.enumerated() { newIndex[original] = Int32(position) }
         var labels = reader.labels
         for row in labels.indices { labels[row] = newIndex[Int(labels[row])] }
         return TrainingSet(
             features: reader.features, labels: labels, classes: order.map { reader.classes[$0] }, featureCount: reader.fieldCount - 1)
+    }
+
+    /// The same checks and errors as `parse`, without building the matrix (what the API does before queueing).
+    public static func validate(_ body: UnsafeBufferPointer<UInt8>, limits: CSVLimits = CSVLimits()) throws(CSVError) -> Shape {
+        let (reader, order) = try read(body, limits: limits, keepingValues: false)
+        return Shape(rowCount: reader.rowCount, featureCount: reader.fieldCount - 1, classes: order.map { reader.classes[$0] })
+    }
+
+    /// Scans the body and applies the checks of a usable training set; returns the reader and the model order of
+    /// its classes.
+    private static func read(
+        _ body: UnsafeBufferPointer<UInt8>, limits: CSVLimits, keepingValues: Bool
+    ) throws(CSVError) -> (TrainingReader, [Int]) {
+        var reader = TrainingReader(limits: limits, keepingValues: keepingValues)
+        if keepingValues { reader.features.reserveCapacity(min(body.count / 4, 1 << 26)) }
+        try CSVScanner.scan(body, into: &reader)
+        guard reader.rowCount > 0 else { throw CSVError(.empty, "the body has no rows: send CSV rows of features followed by a label") }
+        guard reader.rowCount >= 2 else { throw CSVError(.unusable, "training needs at least 2 rows, found 1") }
+        guard reader.classes.count >= 2 else {
+            throw CSVError(.unusable, "training needs at least 2 distinct labels in the last column, found only \"\(reader.classes[0])\"")
+        }
+        return (reader, ClassOrder.sorted(reader.classes))
     }
 
     public static func parse(_ body: [UInt8], limits: CSVLimits = CSVLimits()) throws(CSVError) -> TrainingSet {
@@ -69,6 +91,8 @@ extension String {
 /// Collects features and labels record by record; knows the row shape after the first record.
 private struct TrainingReader: CSVVisitor {
     let limits: CSVLimits
+    /// False when only validating: values are checked, not stored.
+    let keepingValues: Bool
     var features: [Double] = []
     var labels: [Int32] = []
     /// Distinct labels, first seen first, as bytes (compared without allocating) and as strings.
@@ -77,7 +101,10 @@ private struct TrainingReader: CSVVisitor {
     var fieldCount = 0
     var rowCount = 0
 
-    init(limits: CSVLimits) { self.limits = limits }
+    init(limits: CSVLimits, keepingValues: Bool) {
+        self.limits = limits
+        self.keepingValues = keepingValues
+    }
 
     mutating func field(_ bytes: UnsafeBufferPointer<UInt8>, quoted: Bool, line: Int, index: Int) throws(CSVError) {
         if fieldCount == 0 {
@@ -93,7 +120,8 @@ private struct TrainingReader: CSVVisitor {
             throw CSVError(.malformed, line: line, field: index + 1, "expected \(fieldCount) fields like line \(firstLine), found more")
         }
         if index < fieldCount - 1 {
-            features.append(try FieldDecoder.number(bytes, line: line, field: index + 1))
+            let value = try FieldDecoder.number(bytes, line: line, field: index + 1)
+            if keepingValues { features.append(value) }
         } else {
             try appendLabel(bytes, quoted: quoted, line: line, field: index + 1)
         }
@@ -134,7 +162,7 @@ private struct TrainingReader: CSVVisitor {
         // Usually the same few classes: a linear scan of byte arrays beats hashing a fresh String per row.
         for (index, known) in classBytes.enumerated() where known.count == bytes.count {
             if known.withUnsafeBufferPointer({ $0.elementsEqual(bytes) }) {
-                labels.append(Int32(index))
+                if keepingValues { labels.append(Int32(index)) }
                 return
             }
         }
@@ -144,6 +172,6 @@ private struct TrainingReader: CSVVisitor {
         }
         classBytes.append(Array(bytes))
         classes.append(label)
-        labels.append(Int32(classes.count - 1))
+        if keepingValues { labels.append(Int32(classes.count - 1)) }
     }
 }
