@@ -63,6 +63,9 @@ public final class RedisConnection: @unchecked Sendable {
 
     deinit { redisFree(context) }
 
+    /// Error replies that mean "not now" rather than "never": answered like an unreachable Redis (503, retry).
+    static let transientErrorPrefixes = ["LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN"]
+
     /// Sends one command and waits for its reply. A Redis error reply is returned as `.error`, not thrown;
     /// `NOAUTH` is thrown as an authentication failure.
     public func command(_ arguments: [RedisArgument]) throws(RedisError) -> RedisReply {
@@ -87,6 +90,10 @@ public final class RedisConnection: @unchecked Sendable {
             let decoded = Self.decode(reply)
             if case .error(let message) = decoded, message.hasPrefix("NOAUTH") || message.hasPrefix("WRONGPASS") {
                 throw .authenticationFailed("Redis needs a password: set it in REDIS_URL or REDIS_PASSWORD (\(message))")
+            }
+            if case .error(let message) = decoded, Self.transientErrorPrefixes.contains(where: { message.hasPrefix($0) }) {
+                // Redis is up but cannot serve yet (e.g. still loading its AOF after a restart): unavailable, retry later.
+                throw .temporarilyUnavailable("Redis cannot serve yet: \(message)")
             }
             replies.append(decoded)
         }

@@ -145,6 +145,19 @@ import Testing
         await client.shutdown()
     }
 
+    @Test func aRedisThatCannotServeYetIsUnavailableNotAServerError() async throws {
+        try await withQueue { _, client in
+            // The reply a restarting Redis gives while it replays its AOF.
+            do {
+                try await client.send("EVAL", "return redis.error_reply('LOADING Redis is loading the dataset in memory')", 0)
+                Issue.record("a LOADING reply was not thrown")
+            } catch {
+                #expect((error as? RedisError)?.isUnavailable == true)
+            }
+            #expect(await client.ping(), "the connection stays usable")
+        }
+    }
+
     @Test func aPasswordProtectedRedisNeedsThePassword() async throws {
         let server = try RedisTestServer(arguments: ["--requirepass", "s3cret"])
         defer { server.stop() }

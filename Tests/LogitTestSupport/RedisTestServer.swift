@@ -40,9 +40,13 @@ public final class RedisTestServer: Sendable {
         while Date() < deadline && child.isRunning {
             if let connection = try? RedisConnection(configuration) {
                 do {
-                    // Ours, not another test's server that happens to hold the port: it runs in our directory.
-                    let dir = try connection.command(["CONFIG", "GET", "dir"]).array?.last?.string
-                    if dir?.hasSuffix(directory.lastPathComponent) == true { return child }
+                    // Serving (PING fails with LOADING while an AOF is replayed), and ours, not another test's server
+                    // that happens to hold the port: it runs in our directory.
+                    if try connection.command(["PING"]) == .status("PONG"),
+                        try connection.command(["CONFIG", "GET", "dir"]).array?.last?.string?.hasSuffix(directory.lastPathComponent) == true
+                    {
+                        return child
+                    }
                 } catch where error.isAuthenticationFailure {
                     return child  // up, and asking for the password it was given
                 } catch {}
