@@ -27,8 +27,15 @@ let package = Package(
         // Pure logic: CSV, standardization, the model, the trainer, prediction. No I/O.
         // Optimized even in debug builds: the test suite fits dozens of models, and an unoptimized kernel (SIMD types,
         // unsafe pointers) is ~100x slower, which made `swift test` take many minutes.
-        .target(name: "LogitCore", swiftSettings: swiftSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
-        // The one C boundary: hiredis.
+        .target(
+            name: "LogitCore", dependencies: ["CLogitKernels"],
+            swiftSettings: swiftSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]
+        ),
+        // The two passes over the feature matrix, compiled for baseline x86-64 and for AVX2+FMA in one binary and
+        // chosen at run time (Swift has no per-function target attribute). Our own code: no Sendable escape hatch.
+        // Optimized even in debug builds, for the same reason as LogitCore.
+        .target(name: "CLogitKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        // The one C library boundary: hiredis.
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
         .target(
             name: "LogitRedis",
@@ -74,7 +81,7 @@ let package = Package(
         // Benchmarks of the numeric core (parse, gradient pass, fit): `swift run -c release logit-bench --help`.
         .executableTarget(name: "LogitBench", dependencies: ["LogitCore"], swiftSettings: swiftSettings),
         .target(name: "LogitTestSupport", dependencies: ["LogitRedis"], path: "Tests/LogitTestSupport", swiftSettings: swiftSettings),
-        .testTarget(name: "LogitCoreTests", dependencies: ["LogitCore", "LogitTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "LogitCoreTests", dependencies: ["LogitCore", "CLogitKernels", "LogitTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LogitRedisTests",
             dependencies: ["LogitRedis", "CHiredis", "LogitTestSupport"],

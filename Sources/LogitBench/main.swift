@@ -1,7 +1,8 @@
 // logit-bench: times the numeric core on one CSV file (label last): parse, one gradient pass, full fit.
 //
-//     swift build -c release --product logit-bench && .build/release/logit-bench FILE [--repetitions N] [--tol T] [--solver cg|fista] [--json]
+//     swift build -c release --product logit-bench && .build/release/logit-bench FILE [--repetitions N] [--tol T] [--solver cg|fista] [--kernels baseline|avx2] [--json]
 //
+// --kernels baseline|avx2 picks the compiled kernels (default: the best this CPU runs).
 // Prints medians of N repetitions (default 5). With --json, one JSON object on the last line (for
 // scripts/bench_vs_sklearn.py). Argument handling is deliberately minimal: this target depends only on LogitCore.
 import Foundation
@@ -29,12 +30,21 @@ if let index = arguments.firstIndex(of: "--solver"), index + 1 < arguments.count
     solver = value
     arguments.removeSubrange(index...(index + 1))
 }
+var kernels = KernelSet.best
+if let index = arguments.firstIndex(of: "--kernels"), index + 1 < arguments.count {
+    guard let value = KernelSet(rawValue: arguments[index + 1]), KernelSet.available.contains(value) else {
+        FileHandle.standardError.write(Data("--kernels: this CPU runs \(KernelSet.available.map(\.rawValue))\n".utf8))
+        exit(2)
+    }
+    kernels = value
+    arguments.removeSubrange(index...(index + 1))
+}
 if let index = arguments.firstIndex(of: "--json") {
     json = true
     arguments.remove(at: index)
 }
 guard arguments.count == 1, let data = FileManager.default.contents(atPath: arguments[0]) else {
-    FileHandle.standardError.write(Data("usage: logit-bench FILE.csv [--repetitions N] [--tol T] [--solver cg|fista] [--json]\n".utf8))
+    FileHandle.standardError.write(Data("usage: logit-bench FILE.csv [--repetitions N] [--tol T] [--solver cg|fista] [--kernels baseline|avx2] [--json]\n".utf8))
     exit(2)
 }
 let bytes = [UInt8](data)
@@ -58,7 +68,7 @@ print(String(format: "data      %d rows × %d features × %d classes, %.1f MB of
 print(String(format: "parse     %.4f s  %.0f MB/s", parseSeconds, megabytes / parseSeconds))
 
 // One pass of each kernel.
-let timing = TrainerBenchmark.passes(set, repetitions: max(repetitions, 20))
+let timing = TrainerBenchmark.passes(set, repetitions: max(repetitions, 20), kernels: kernels)
 let forwardSeconds = median(timing.forwardPass)
 let gradientSeconds = median(timing.gradientPass)
 let lossSeconds = median(timing.lossOnly)
@@ -75,7 +85,7 @@ var fitTimes: [Double] = []
 var summary: TrainingSummary? = nil
 for _ in 0..<repetitions {
     let start = clock.now
-    do { summary = try Trainer.fit(set, parameters: parameters).summary } catch {
+    do { summary = try Trainer.fit(set, parameters: parameters, kernels: kernels).summary } catch {
         FileHandle.standardError.write(Data("fit failed: \(error)\n".utf8))
         exit(1)
     }
@@ -85,7 +95,7 @@ let result = summary!
 let fitSeconds = median(fitTimes)
 let passes = result.dataPasses ?? 0
 let limit = Double(passes) * Double(timing.matrixBytes) / bandwidth
-print("solver    \(parameters.solver.rawValue)")
+print("solver    \(parameters.solver.rawValue), kernels \(kernels.rawValue)")
 print(String(format: "fit       %.4f s  %d iterations, %d passes, objective %.15g, converged %@", fitSeconds, result.nIter, passes,
              result.objective, result.converged ? "true" : "false"))
 print(String(format: "limit     %.4f s at 28 GB/s for %d passes over %.1f MB: %.1f× the physical limit", limit, passes,
@@ -95,7 +105,7 @@ if json {
         "rows": set.rowCount, "features": set.featureCount, "classes": set.classes.count, "csv_bytes": bytes.count,
         "parse_seconds": parseSeconds, "forward_pass_seconds": forwardSeconds, "gradient_pass_seconds": gradientSeconds, "trial_loss_seconds": lossSeconds,
         "fit_seconds": fitSeconds, "n_iter": result.nIter, "passes": passes, "objective": result.objective,
-        "converged": result.converged, "solver": parameters.solver.rawValue, "matrix_bytes": timing.matrixBytes, "limit_seconds": limit,
+        "converged": result.converged, "solver": parameters.solver.rawValue, "kernels": kernels.rawValue, "matrix_bytes": timing.matrixBytes, "limit_seconds": limit,
     ]
     let encoded = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
     print(String(decoding: encoded, as: UTF8.self))

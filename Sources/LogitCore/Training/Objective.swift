@@ -1,3 +1,4 @@
+import CLogitKernels
 import Dispatch
 import Foundation
 
@@ -33,6 +34,8 @@ struct Objective: @unchecked Sendable {
     let rows: Int
     let lambda: Double
     let fitIntercept: Bool
+    /// Which compiled version of the two passes over X runs.
+    let kernels: KernelSet
     var parameterCount: Int { rows * (d + 1) }
     /// Values in one logits matrix (`n × rows`).
     var logitCount: Int { n * rows }
@@ -56,7 +59,7 @@ struct Objective: @unchecked Sendable {
     static let block = 128
 
     init(features: UnsafeBufferPointer<Double>, labels: UnsafeBufferPointer<Int32>, sampleWeights: [Double]?, featureCount: Int,
-         classCount: Int, lambda: Double, fitIntercept: Bool) {
+         classCount: Int, lambda: Double, fitIntercept: Bool, kernels: KernelSet = .best) {
         self.features = features
         self.labels = labels
         self.sampleWeights = sampleWeights
@@ -66,6 +69,7 @@ struct Objective: @unchecked Sendable {
         self.rows = classCount == 2 ? 1 : classCount
         self.lambda = lambda
         self.fitIntercept = fitIntercept
+        self.kernels = kernels
         let chunkRows = max(64, min(8192, 65_536 / max(1, featureCount)))
         self.chunkRows = chunkRows
         self.chunkCount = max(1, (labels.count + chunkRows - 1) / chunkRows)
@@ -336,124 +340,16 @@ struct Objective: @unchecked Sendable {
 
     // MARK: - Chunk bodies
 
-    /// Logits of rows `start..<end` from the parameters in `point`: register-blocked, 4 rows × 2 classes × 2 columns
-    /// at a time in sixteen independent accumulators (a W load serves 4 rows and an X load 2 classes). Written in
-    /// scalar lanes, not `SIMD2`: generic SIMD code is ~7× slower than scalar code when unoptimized (measured), and
-    /// optimized, LLVM's SLP vectorizer packs the lane pairs into SSE2 `mulpd`/`addpd` (same speed as `SIMD2`).
-    /// Hand-written; forward pass of 20,000 × 500 × 10 on 2 cores: 9.9 ms (numpy/OpenBLAS `X @ W.T`: 12 ms).
+    /// Logits of rows `start..<end` from the parameters in `point` (`logit_forward`, C: see `KernelSet`).
     private func forward(rows start: Int, _ end: Int, into z: UnsafeMutablePointer<Double>) {
-        let d = self.d, k = self.rows
         let w = UnsafePointer(point.baseAddress!)
-        let b = w + k * d
-        let x = features.baseAddress!
-        var i = start
-        while i + 4 <= end {
-            let x0 = x + i * d, x1 = x0 + d, x2 = x1 + d, x3 = x2 + d
-            let z0 = z + i * k, z1 = z0 + k, z2 = z1 + k, z3 = z2 + k
-            var c = 0
-            while c + 2 <= k {
-                let w0 = w + c * d, w1 = w0 + d
-                var a00 = 0.0, a01 = 0.0, a10 = 0.0, a11 = 0.0, a20 = 0.0, a21 = 0.0, a30 = 0.0, a31 = 0.0
-                var e00 = 0.0, e01 = 0.0, e10 = 0.0, e11 = 0.0, e20 = 0.0, e21 = 0.0, e30 = 0.0, e31 = 0.0
-                var j = 0
-                while j + 2 <= d {
-                    let v0 = w0[j], v1 = w1[j], f0 = w0[j + 1], f1 = w1[j + 1]
-                    let u0 = x0[j], u1 = x1[j], u2 = x2[j], u3 = x3[j]
-                    let h0 = x0[j + 1], h1 = x1[j + 1], h2 = x2[j + 1], h3 = x3[j + 1]
-                    a00 += u0 * v0; e00 += h0 * f0; a01 += u0 * v1; e01 += h0 * f1
-                    a10 += u1 * v0; e10 += h1 * f0; a11 += u1 * v1; e11 += h1 * f1
-                    a20 += u2 * v0; e20 += h2 * f0; a21 += u2 * v1; e21 += h2 * f1
-                    a30 += u3 * v0; e30 += h3 * f0; a31 += u3 * v1; e31 += h3 * f1
-                    j += 2
-                }
-                a00 += e00; a01 += e01; a10 += e10; a11 += e11
-                a20 += e20; a21 += e21; a30 += e30; a31 += e31
-                if j < d {
-                    a00 += x0[j] * w0[j]; a01 += x0[j] * w1[j]
-                    a10 += x1[j] * w0[j]; a11 += x1[j] * w1[j]
-                    a20 += x2[j] * w0[j]; a21 += x2[j] * w1[j]
-                    a30 += x3[j] * w0[j]; a31 += x3[j] * w1[j]
-                }
-                z0[c] = b[c] + a00; z0[c + 1] = b[c + 1] + a01
-                z1[c] = b[c] + a10; z1[c + 1] = b[c + 1] + a11
-                z2[c] = b[c] + a20; z2[c + 1] = b[c + 1] + a21
-                z3[c] = b[c] + a30; z3[c + 1] = b[c + 1] + a31
-                c += 2
-            }
-            if c < k {
-                let w0 = w + c * d
-                var a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, e0 = 0.0, e1 = 0.0, e2 = 0.0, e3 = 0.0
-                var j = 0
-                while j + 2 <= d {
-                    let v0 = w0[j], f0 = w0[j + 1]
-                    a0 += x0[j] * v0; e0 += x0[j + 1] * f0
-                    a1 += x1[j] * v0; e1 += x1[j + 1] * f0
-                    a2 += x2[j] * v0; e2 += x2[j + 1] * f0
-                    a3 += x3[j] * v0; e3 += x3[j + 1] * f0
-                    j += 2
-                }
-                a0 += e0; a1 += e1; a2 += e2; a3 += e3
-                if j < d {
-                    a0 += x0[j] * w0[j]; a1 += x1[j] * w0[j]
-                    a2 += x2[j] * w0[j]; a3 += x3[j] * w0[j]
-                }
-                z0[c] = b[c] + a0; z1[c] = b[c] + a1; z2[c] = b[c] + a2; z3[c] = b[c] + a3
-            }
-            i += 4
-        }
-        while i < end {
-            let row = x + i * d
-            for c in 0..<k {
-                let w0 = w + c * d
-                var a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0
-                var j = 0
-                while j + 4 <= d {
-                    a0 += row[j] * w0[j]; a1 += row[j + 1] * w0[j + 1]
-                    a2 += row[j + 2] * w0[j + 2]; a3 += row[j + 3] * w0[j + 3]
-                    j += 4
-                }
-                var sum = (a0 + a2) + (a1 + a3)
-                while j < d {
-                    sum += row[j] * w0[j]
-                    j += 1
-                }
-                z[i * k + c] = b[c] + sum
-            }
-            i += 1
-        }
+        logit_forward(kernels.code, features.baseAddress!, w, w + rows * d, d, rows, start, end, z)
     }
 
     /// `G += Rᵀ X` for `m` rows starting at `x` with residuals `r` (`m × rows`), G the `rows × d` block of `g`, and
-    /// the intercept sums `g[rows·d + c] += Σ_i r_ic`. Register-blocked: 4 rows per sweep over the columns of a class,
-    /// so one load and store of G serves 4 rows (an element-wise loop the compiler vectorizes).
-    /// Hand-written; backward pass (with the loss and residuals) of 20,000 × 500 × 10 on 2 cores: 9.7 ms
-    /// (numpy/OpenBLAS `R.T @ X` alone: 8.0 ms).
+    /// the intercept sums `g[rows·d + c] += Σ_i r_ic` (`logit_backward`, C: see `KernelSet`).
     private func backward(_ x: UnsafePointer<Double>, _ m: Int, residuals r: UnsafePointer<Double>, into g: UnsafeMutablePointer<Double>) {
-        let d = self.d, k = self.rows
-        var i = 0
-        while i + 4 <= m {
-            let x0 = x + i * d, x1 = x0 + d, x2 = x1 + d, x3 = x2 + d
-            let r0 = r + i * k, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k
-            for c in 0..<k {
-                let g0 = g + c * d
-                let p0 = r0[c], p1 = r1[c], p2 = r2[c], p3 = r3[c]
-                for j in 0..<d { g0[j] += (p0 * x0[j] + p1 * x1[j]) + (p2 * x2[j] + p3 * x3[j]) }
-            }
-            i += 4
-        }
-        while i < m {
-            let row = x + i * d
-            for c in 0..<k {
-                let ri = r[i * k + c]
-                let g0 = g + c * d
-                for j in 0..<d { g0[j] += ri * row[j] }
-            }
-            i += 1
-        }
-        let gb = g + k * d
-        for i in 0..<m {
-            for c in 0..<k { gb[c] += r[i * k + c] }
-        }
+        logit_backward(kernels.code, x, m, d, rows, r, g)
     }
 
     /// The weighted loss sum of rows `start..<end` at the logits `z − step · direction`, and with `gradient` given, the

@@ -92,6 +92,7 @@ public enum Trainer {
     public static func fit(
         _ data: consuming TrainingSet,
         parameters: TrainingParameters = TrainingParameters(),
+        kernels: KernelSet = .best,
         progress: (TrainingProgress) -> Bool = { _ in true }
     ) throws(TrainingError) -> (model: LogisticModel, summary: TrainingSummary) {
         let clock = ContinuousClock()
@@ -117,7 +118,7 @@ public enum Trainer {
             try training.labels.withUnsafeBufferPointer { (y) throws(TrainingError) in
                 let objective = Objective(
                     features: x, labels: y, sampleWeights: sampleWeights, featureCount: d, classCount: k,
-                    lambda: lambda, fitIntercept: parameters.fitIntercept)
+                    lambda: lambda, fitIntercept: parameters.fitIntercept, kernels: kernels)
                 defer { objective.deallocate() }
                 return try minimize(objective, parameters: parameters, progress: progress)
             }

@@ -14,7 +14,7 @@ public enum TrainerBenchmark {
 
     /// Standardizes `set` as a fit does, then times `repetitions` of each kernel at a fixed, non-trivial point
     /// (every weight 0.01, every intercept 0).
-    public static func passes(_ set: TrainingSet, repetitions: Int) -> Timing {
+    public static func passes(_ set: TrainingSet, repetitions: Int, kernels: KernelSet = .best) -> Timing {
         var training = set
         let d = training.featureCount
         let standardizer = Standardizer(fitting: training.features, rows: training.rowCount, columns: d)
@@ -24,7 +24,7 @@ public enum TrainerBenchmark {
             training.labels.withUnsafeBufferPointer { y in
                 let objective = Objective(
                     features: x, labels: y, sampleWeights: nil, featureCount: d, classCount: training.classes.count,
-                    lambda: 1 / Double(training.rowCount), fitIntercept: true)
+                    lambda: 1 / Double(training.rowCount), fitIntercept: true, kernels: kernels)
                 defer { objective.deallocate() }
                 var theta = [Double](repeating: 0.01, count: objective.parameterCount)
                 for j in (objective.rows * d)..<objective.parameterCount { theta[j] = 0 }

@@ -1,0 +1,168 @@
+// See CLogitKernels.h. Each kernel body is written once with GCC/Clang vector types (4 doubles) and compiled twice:
+// for the baseline target (each 4-wide operation becomes two SSE2 instructions) and, on x86-64, inside a function
+// with `target("avx2,fma")` (one AVX2 instruction; `a += u * v` contracts to FMA there). The variants differ in
+// rounding (FMA), so results are identical run to run on one machine, not across machines with different CPUs.
+// The summation order is fixed by the code (never by the number of threads), which keeps fits deterministic.
+#include "CLogitKernels.h"
+
+#pragma STDC FP_CONTRACT ON
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#define LOGIT_X86 1
+#else
+#define LOGIT_X86 0
+#endif
+
+typedef double v4 __attribute__((vector_size(32)));
+/// The same vector, read and written at 8-byte alignment (rows of X are not 32-byte aligned).
+typedef double v4u __attribute__((vector_size(32), aligned(8), may_alias));
+
+#define LOAD(p) (*(const v4u *)(p))
+#define HSUM(v) (((v)[0] + (v)[2]) + ((v)[1] + (v)[3]))
+
+/// Register-blocked: 4 rows × 2 classes per sweep over the columns, eight 4-wide accumulators (a W load serves 4
+/// rows, an X load 2 classes).
+static inline __attribute__((always_inline)) void forward_body(const double *restrict x, const double *restrict w,
+                                                              const double *restrict b, long d, long k, long start,
+                                                              long end, double *restrict z) {
+    long i = start;
+    for (; i + 4 <= end; i += 4) {
+        const double *x0 = x + i * d, *x1 = x0 + d, *x2 = x1 + d, *x3 = x2 + d;
+        double *z0 = z + i * k, *z1 = z0 + k, *z2 = z1 + k, *z3 = z2 + k;
+        long c = 0;
+        for (; c + 2 <= k; c += 2) {
+            const double *w0 = w + c * d, *w1 = w0 + d;
+            v4 a00 = {0}, a01 = {0}, a10 = {0}, a11 = {0}, a20 = {0}, a21 = {0}, a30 = {0}, a31 = {0};
+            long j = 0;
+            for (; j + 4 <= d; j += 4) {
+                v4 v0 = LOAD(w0 + j), v1 = LOAD(w1 + j);
+                v4 u0 = LOAD(x0 + j), u1 = LOAD(x1 + j), u2 = LOAD(x2 + j), u3 = LOAD(x3 + j);
+                a00 += u0 * v0; a01 += u0 * v1; a10 += u1 * v0; a11 += u1 * v1;
+                a20 += u2 * v0; a21 += u2 * v1; a30 += u3 * v0; a31 += u3 * v1;
+            }
+            double s00 = HSUM(a00), s01 = HSUM(a01), s10 = HSUM(a10), s11 = HSUM(a11);
+            double s20 = HSUM(a20), s21 = HSUM(a21), s30 = HSUM(a30), s31 = HSUM(a31);
+            for (; j < d; j++) {
+                s00 += x0[j] * w0[j]; s01 += x0[j] * w1[j]; s10 += x1[j] * w0[j]; s11 += x1[j] * w1[j];
+                s20 += x2[j] * w0[j]; s21 += x2[j] * w1[j]; s30 += x3[j] * w0[j]; s31 += x3[j] * w1[j];
+            }
+            z0[c] = b[c] + s00; z0[c + 1] = b[c + 1] + s01;
+            z1[c] = b[c] + s10; z1[c + 1] = b[c + 1] + s11;
+            z2[c] = b[c] + s20; z2[c + 1] = b[c + 1] + s21;
+            z3[c] = b[c] + s30; z3[c + 1] = b[c + 1] + s31;
+        }
+        if (c < k) {
+            const double *w0 = w + c * d;
+            v4 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+            long j = 0;
+            for (; j + 4 <= d; j += 4) {
+                v4 v0 = LOAD(w0 + j);
+                a0 += LOAD(x0 + j) * v0; a1 += LOAD(x1 + j) * v0; a2 += LOAD(x2 + j) * v0; a3 += LOAD(x3 + j) * v0;
+            }
+            double s0 = HSUM(a0), s1 = HSUM(a1), s2 = HSUM(a2), s3 = HSUM(a3);
+            for (; j < d; j++) {
+                s0 += x0[j] * w0[j]; s1 += x1[j] * w0[j]; s2 += x2[j] * w0[j]; s3 += x3[j] * w0[j];
+            }
+            z0[c] = b[c] + s0; z1[c] = b[c] + s1; z2[c] = b[c] + s2; z3[c] = b[c] + s3;
+        }
+    }
+    for (; i < end; i++) {
+        const double *row = x + i * d;
+        for (long c = 0; c < k; c++) {
+            const double *w0 = w + c * d;
+            v4 a = {0};
+            long j = 0;
+            for (; j + 4 <= d; j += 4) a += LOAD(row + j) * LOAD(w0 + j);
+            double s = HSUM(a);
+            for (; j < d; j++) s += row[j] * w0[j];
+            z[i * k + c] = b[c] + s;
+        }
+    }
+}
+
+/// 4 rows per sweep over the columns of a class, so one load and store of G serves 4 rows (an element-wise loop the
+/// compiler vectorizes). Tried and no faster here (docs/PERFORMANCE.md): 8 rows, column tiles that stay in L1,
+/// 2 classes per sweep, and G tiles held in registers.
+static inline __attribute__((always_inline)) void backward_body(const double *restrict x, long m, long d, long k,
+                                                               const double *restrict r, double *restrict g) {
+    long i = 0;
+    for (; i + 4 <= m; i += 4) {
+        const double *x0 = x + i * d, *x1 = x0 + d, *x2 = x1 + d, *x3 = x2 + d;
+        const double *r0 = r + i * k, *r1 = r0 + k, *r2 = r1 + k, *r3 = r2 + k;
+        for (long c = 0; c < k; c++) {
+            double *restrict g0 = g + c * d;
+            double p0 = r0[c], p1 = r1[c], p2 = r2[c], p3 = r3[c];
+            for (long j = 0; j < d; j++) g0[j] += (p0 * x0[j] + p1 * x1[j]) + (p2 * x2[j] + p3 * x3[j]);
+        }
+    }
+    for (; i < m; i++) {
+        const double *row = x + i * d;
+        for (long c = 0; c < k; c++) {
+            double ri = r[i * k + c];
+            double *restrict g0 = g + c * d;
+            for (long j = 0; j < d; j++) g0[j] += ri * row[j];
+        }
+    }
+    double *gb = g + k * d;
+    for (long i = 0; i < m; i++)
+        for (long c = 0; c < k; c++) gb[c] += r[i * k + c];
+}
+
+static void forward_baseline(const double *x, const double *w, const double *b, long d, long k, long start, long end,
+                             double *z) {
+    forward_body(x, w, b, d, k, start, end, z);
+}
+
+static void backward_baseline(const double *x, long m, long d, long k, const double *r, double *g) {
+    backward_body(x, m, d, k, r, g);
+}
+
+#if LOGIT_X86
+__attribute__((target("avx2,fma"))) static void forward_avx2(const double *x, const double *w, const double *b, long d,
+                                                             long k, long start, long end, double *z) {
+    forward_body(x, w, b, d, k, start, end, z);
+}
+
+__attribute__((target("avx2,fma"))) static void backward_avx2(const double *x, long m, long d, long k, const double *r,
+                                                              double *g) {
+    backward_body(x, m, d, k, r, g);
+}
+#endif
+
+int logit_kernels_avx2_supported(void) {
+#if LOGIT_X86
+    unsigned eax, ebx, ecx, edx;
+    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return 0;
+    const unsigned fma = 1u << 12, osxsave = 1u << 27, avx = 1u << 28;
+    if ((ecx & (fma | osxsave | avx)) != (fma | osxsave | avx)) return 0;
+    unsigned low, high;
+    __asm__("xgetbv" : "=a"(low), "=d"(high) : "c"(0));
+    if ((low & 6) != 6) return 0;  // the OS saves XMM and YMM state
+    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return 0;
+    return (ebx >> 5) & 1;  // AVX2
+#else
+    return 0;
+#endif
+}
+
+void logit_forward(int variant, const double *x, const double *w, const double *b, long d, long k, long start, long end,
+                   double *z) {
+#if LOGIT_X86
+    if (variant == LOGIT_KERNELS_AVX2) {
+        forward_avx2(x, w, b, d, k, start, end, z);
+        return;
+    }
+#endif
+    forward_baseline(x, w, b, d, k, start, end, z);
+}
+
+void logit_backward(int variant, const double *x, long m, long d, long k, const double *r, double *g) {
+#if LOGIT_X86
+    if (variant == LOGIT_KERNELS_AVX2) {
+        backward_avx2(x, m, d, k, r, g);
+        return;
+    }
+#endif
+    backward_baseline(x, m, d, k, r, g);
+}

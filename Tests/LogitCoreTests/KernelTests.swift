@@ -1,0 +1,81 @@
+import CLogitKernels
+import Foundation
+import LogitCore
+import LogitTestSupport
+import Testing
+
+/// The C kernels (`CLogitKernels`) against plain sums, on shapes that exercise every remainder path (rows not a
+/// multiple of 4, columns not a multiple of 4, an odd number of classes, one logit), for every set this CPU runs.
+@Suite struct KernelTests {
+    static let shapes: [(n: Int, d: Int, k: Int)] = [(1, 1, 1), (5, 3, 2), (7, 5, 3), (9, 8, 10), (13, 17, 1), (6, 501, 10), (11, 4, 4)]
+
+    static func values(_ count: Int, seed: UInt64) -> [Double] {
+        var state = seed
+        return (0..<count).map { _ in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Double(Int64(bitPattern: state >> 11) % 2001 - 1000) / 337
+        }
+    }
+
+    @Test(arguments: KernelSet.available)
+    func forwardGivesTheLogitsOfTheRequestedRows(kernels: KernelSet) {
+        for (n, d, k) in Self.shapes {
+            let x = Self.values(n * d, seed: 1), w = Self.values(k * d, seed: 2), b = Self.values(k, seed: 3)
+            for (start, end) in [(0, n), (n / 2, n), (1, max(1, n - 1))] where start < end {
+                var z = [Double](repeating: .nan, count: n * k)
+                logit_forward(kernels.code, x, w, b, d, k, start, end, &z)
+                for i in 0..<n {
+                    for c in 0..<k {
+                        let index = i * k + c
+                        guard (start..<end).contains(i) else {
+                            #expect(z[index].isNaN, "row \(i) outside \(start)..<\(end) was written")
+                            continue
+                        }
+                        let expected = (0..<d).reduce(b[c]) { $0 + x[i * d + $1] * w[c * d + $1] }
+                        let scale = (0..<d).reduce(abs(b[c])) { $0 + abs(x[i * d + $1] * w[c * d + $1]) }
+                        #expect(abs(z[index] - expected) <= 1e-14 * scale, "\(kernels) n=\(n) d=\(d) k=\(k) row \(i) class \(c)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test(arguments: KernelSet.available)
+    func backwardAddsTheResidualsTimesTheRows(kernels: KernelSet) {
+        for (n, d, k) in Self.shapes {
+            let x = Self.values(n * d, seed: 4), r = Self.values(n * k, seed: 5), initial = Self.values(k * (d + 1), seed: 6)
+            var g = initial
+            logit_backward(kernels.code, x, n, d, k, r, &g)
+            for c in 0..<k {
+                for j in 0..<d {
+                    let expected = (0..<n).reduce(initial[c * d + j]) { $0 + r[$1 * k + c] * x[$1 * d + j] }
+                    let scale = (0..<n).reduce(abs(initial[c * d + j])) { $0 + abs(r[$1 * k + c] * x[$1 * d + j]) }
+                    #expect(abs(g[c * d + j] - expected) <= 1e-14 * scale, "\(kernels) n=\(n) d=\(d) k=\(k) class \(c) column \(j)")
+                }
+                let expected = (0..<n).reduce(initial[k * d + c]) { $0 + r[$1 * k + c] }
+                #expect(abs(g[k * d + c] - expected) <= 1e-13, "\(kernels) intercept \(c)")
+            }
+        }
+    }
+
+    @Test func theBestSetIsOneThisCPURuns() {
+        #expect(KernelSet.available.contains(KernelSet.best))
+        #expect(KernelSet.available.first == .baseline)
+    }
+
+    /// Every set reaches the same optimum; they may differ in the last bits (fused multiply-add rounds once), never
+    /// by more than the fit's own tolerance.
+    @Test func everySetFitsTheSameModel() throws {
+        let set = try TrainingSet.parse(Fixtures.bytes("wine.csv"))
+        let reference = try Trainer.fit(set, kernels: .baseline)
+        for kernels in KernelSet.available {
+            let (model, summary) = try Trainer.fit(set, kernels: kernels)
+            #expect(abs(summary.objective - reference.summary.objective) <= 1e-11 * reference.summary.objective, "\(kernels)")
+            let probabilities = model.probabilities(set.features), expected = reference.model.probabilities(set.features)
+            let worst = zip(probabilities, expected).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst < 1e-7, "\(kernels): probabilities differ by \(worst)")
+            let again = try Trainer.fit(set, kernels: kernels)
+            #expect(again.model.weights == model.weights, "\(kernels) is not deterministic")
+        }
+    }
+}
