@@ -51,8 +51,17 @@ let bytes = [UInt8](data)
 let clock = ContinuousClock()
 
 // Parse.
+/// The process's peak resident memory so far, in bytes (Linux reports kilobytes).
+func peakResidentBytes() -> Int {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return usage.ru_maxrss * 1024
+}
+
 var parseTimes: [Double] = []
 var parsed: TrainingSet? = nil
+let peakBeforeParse = peakResidentBytes()
+var parsePeakGrowth = 0
 for _ in 0..<repetitions {
     let start = clock.now
     do { parsed = try TrainingSet.parse(bytes) } catch {
@@ -60,12 +69,16 @@ for _ in 0..<repetitions {
         exit(1)
     }
     parseTimes.append((clock.now - start) / .seconds(1))
+    // The first parse alone: later ones run while the previous result is still alive.
+    if parseTimes.count == 1 { parsePeakGrowth = peakResidentBytes() - peakBeforeParse }
 }
 let set = parsed!
 let parseSeconds = median(parseTimes)
 let megabytes = Double(bytes.count) / 1e6
 print(String(format: "data      %d rows × %d features × %d classes, %.1f MB of CSV", set.rowCount, set.featureCount, set.classes.count, megabytes))
-print(String(format: "parse     %.4f s  %.0f MB/s", parseSeconds, megabytes / parseSeconds))
+let matrixMegabytes = Double(set.features.count * MemoryLayout<Double>.stride) / 1e6
+print(String(format: "parse     %.4f s  %.0f MB/s; peak memory +%.1f MB for a %.1f MB matrix (%.2f×)", parseSeconds, megabytes / parseSeconds,
+             Double(parsePeakGrowth) / 1e6, matrixMegabytes, Double(parsePeakGrowth) / 1e6 / matrixMegabytes))
 
 // One pass of each kernel.
 let timing = TrainerBenchmark.passes(set, repetitions: max(repetitions, 20), kernels: kernels)
@@ -103,7 +116,7 @@ print(String(format: "limit     %.4f s at 28 GB/s for %d passes over %.1f MB: %.
 if json {
     let object: [String: Any] = [
         "rows": set.rowCount, "features": set.featureCount, "classes": set.classes.count, "csv_bytes": bytes.count,
-        "parse_seconds": parseSeconds, "forward_pass_seconds": forwardSeconds, "gradient_pass_seconds": gradientSeconds, "trial_loss_seconds": lossSeconds,
+        "parse_seconds": parseSeconds, "parse_peak_growth_bytes": parsePeakGrowth, "forward_pass_seconds": forwardSeconds, "gradient_pass_seconds": gradientSeconds, "trial_loss_seconds": lossSeconds,
         "fit_seconds": fitSeconds, "n_iter": result.nIter, "passes": passes, "objective": result.objective,
         "converged": result.converged, "solver": parameters.solver.rawValue, "kernels": kernels.rawValue, "matrix_bytes": timing.matrixBytes, "limit_seconds": limit,
     ]

@@ -4,7 +4,7 @@ import LogitCore
 import LogitTestSupport
 import Testing
 
-/// The C kernels (`CLogitKernels`) against plain sums, on shapes that exercise every remainder path (rows not a
+/// The C kernels (`CLogitKernels`) against plain sums and the C library's `exp`, on shapes that exercise every remainder path (rows not a
 /// multiple of 4, columns not a multiple of 4, an odd number of classes, one logit), for every set this CPU runs.
 @Suite struct KernelTests {
     static let shapes: [(n: Int, d: Int, k: Int)] = [(1, 1, 1), (5, 3, 2), (7, 5, 3), (9, 8, 10), (13, 17, 1), (6, 501, 10), (11, 4, 4)]
@@ -55,6 +55,22 @@ import Testing
                 let expected = (0..<n).reduce(initial[k * d + c]) { $0 + r[$1 * k + c] }
                 #expect(abs(g[k * d + c] - expected) <= 1e-13, "\(kernels) intercept \(c)")
             }
+        }
+    }
+
+    @Test(arguments: KernelSet.available)
+    func expIsAccurateToAFewUlpOnTheWholeRange(kernels: KernelSet) {
+        var arguments = stride(from: -708.0, through: 0, by: 0.0137).map { $0 }
+        arguments += [0, -0.0, -1e-300, -1e-17, -0.5 * log(2.0), -log(2.0), -745, -1e300, -.infinity, .nan]
+        var t = arguments
+        logit_exp(kernels.code, &t, t.count)
+        for (x, value) in zip(arguments, t) {
+            if x.isNaN {
+                #expect(value.isNaN)
+                continue
+            }
+            let expected = Foundation.exp(max(x, -708))
+            #expect(abs(value - expected) <= 4 * expected.ulp, "\(kernels): e^\(x) = \(value), expected \(expected)")
         }
     }
 

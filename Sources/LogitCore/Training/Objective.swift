@@ -292,7 +292,7 @@ struct Objective: @unchecked Sendable {
                 let dz = direction + i0 * k
                 for j in 0..<(m * k) { t[j] = source[j] + step * dz[j] }
                 prepareExponents(t, rows: m, labelsAt: i0, saved: saved)
-                FastExp.exponentiate(t, count: m * k)
+                logit_exp(kernels.code, t, m * k)
                 for i in 0..<m {
                     let label = Int(labels[i0 + i])
                     let s = weights?[label] ?? 1
@@ -358,7 +358,7 @@ struct Objective: @unchecked Sendable {
     /// Binary (one logit z): `ℓ = softplus(z) − y z` and `∂ℓ/∂z = σ(z) − y`, both from one `e = exp(−|z|)`:
     /// `softplus(z) = max(z, 0) + log1p(e)`, `σ(z) = 1/(1+e)` for z ≥ 0 and `e/(1+e)` otherwise.
     /// Softmax (K logits): `ℓ = log Σ_c e^{z_c − m} − (z_y − m)` with `m = max_c z_c`, `∂ℓ/∂z_c = p_c − [c = y]`.
-    /// The exponentials of a block of rows are taken together by `FastExp` (vectorized, all arguments ≤ 0).
+    /// The exponentials of a block of rows are taken together by `logit_exp` (vectorized, all arguments ≤ 0).
     private func lossChunk(
         rows start: Int, _ end: Int, logits z: UnsafeMutablePointer<Double>, direction: UnsafeMutablePointer<Double>?, step: Double,
         gradient: UnsafeMutablePointer<Double>?, probabilities: UnsafeMutablePointer<Double>? = nil
@@ -386,7 +386,7 @@ struct Objective: @unchecked Sendable {
                 }
                 prepareExponents(t, rows: m, labelsAt: i0, saved: saved)
                 // 2. The exponentials.
-                FastExp.exponentiate(t, count: m * k)
+                logit_exp(kernels.code, t, m * k)
                 // 3. Losses, and residuals in place of the exponentials.
                 for i in 0..<m {
                     let label = Int(labels[i0 + i])
@@ -454,39 +454,6 @@ struct Objective: @unchecked Sendable {
             if predicted == Int(labels[i]) { correct += 1 }
         }
         return Double(correct) / Double(n)
-    }
-}
-
-/// `e^t` for `t ≤ 0`, written so that it vectorizes on baseline x86-64 (SSE2, two doubles per instruction).
-///
-/// `e^t = 2^k · e^r` with `k = round(t / ln 2)` (by the 1.5·2⁵² shifter, which needs no SSE4.1 rounding instruction),
-/// `r = t − k ln 2` in two parts (Cody–Waite, |r| ≤ ln2/2), `e^r` by its Taylor polynomial of degree 12 (Estrin's scheme; truncation
-/// error 0.347¹³/13! < 2e-16 relative), and `2^k` built in the exponent bits. Arguments below −708 are raised to
-/// −708 (e^−708 ≈ 3e-308 instead of a subnormal or 0: these exponentials are added to 1 or more, or divided by such
-/// a sum). Accurate to a few ulp. NaN propagates. Hand-written because glibc's scalar `exp` was 34 % of a fit of
-/// 100,000 × 20 × 3 (perf, docs/PERFORMANCE.md).
-enum FastExp {
-    /// `t[j] ← e^{t[j]}` (a loop the compiler vectorizes: every step of `exp` below has an SSE2 instruction).
-    static func exponentiate(_ t: UnsafeMutablePointer<Double>, count: Int) {
-        for j in 0..<count { t[j] = exp(t[j]) }
-    }
-
-    @inline(__always)
-    static func exp(_ input: Double) -> Double {
-        let x = input < -708 ? -708 : input  // NaN stays NaN
-        let shifter = 6_755_399_441_055_744.0  // 1.5 · 2^52
-        let shifted = x * 1.4426950408889634 + shifter  // log2(e)
-        let k = shifted - shifter
-        let r = (x - k * 6.93147180369123816490e-01) - k * 1.90821492927058770002e-10
-        // Σ_{i ≤ 12} r^i / i! by Estrin's scheme (depth 5 instead of Horner's 13).
-        let r2 = r * r, r4 = r2 * r2, r8 = r4 * r4
-        let p0to3 = (1 + r) + r2 * (1.0 / 2 + r * (1.0 / 6))
-        let p4to7 = (1.0 / 24 + r * (1.0 / 120)) + r2 * (1.0 / 720 + r * (1.0 / 5_040))
-        let p8to12 = ((1.0 / 40_320 + r * (1.0 / 362_880)) + r2 * (1.0 / 3_628_800 + r * (1.0 / 39_916_800)))
-            + r4 * (1.0 / 479_001_600)
-        let p = (p0to3 + r4 * p4to7) + r8 * p8to12
-        let scale = Double(bitPattern: ((shifted.bitPattern &- shifter.bitPattern) &+ 1023) &<< 52)
-        return p * scale
     }
 }
 
