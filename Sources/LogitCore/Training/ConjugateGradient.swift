@@ -44,9 +44,9 @@ extension Trainer {
         var previousGradient = x
         var direction = x
         var passes = 0
-        f.logits(x, into: zx)
+        f.zeroLogits(into: zx)
         var fx = f.lossAndGradient(x, logits: zx, probabilities: probabilities, gradient: &gradient)
-        passes += 2
+        passes += 1
         var exact = true
         var history = [fx]
         var iteration = 0

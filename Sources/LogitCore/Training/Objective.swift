@@ -122,6 +122,11 @@ struct Objective: @unchecked Sendable {
         }
     }
 
+    /// The logits of θ = 0 into slot `target`: all zero, without a pass over X (both solvers start there).
+    func zeroLogits(into target: Int) {
+        slot(target).update(repeating: 0, count: logitCount)
+    }
+
     /// Slot `target` ← slot `source` − `step` · slot `direction` (O(n · rows), no pass over X).
     func step(into target: Int, from source: Int, minus step: Double, times direction: Int) {
         forEachChunk { chunk in

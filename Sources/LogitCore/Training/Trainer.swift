@@ -207,9 +207,8 @@ public enum Trainer {
             }
             return f.loss(logits: zx) + f.penalty(x)
         }
-        f.logits(x, into: zx)
-        f.slot(zprev).update(from: f.slot(zx), count: m)
-        passes += 1
+        f.zeroLogits(into: zx)
+        f.zeroLogits(into: zprev)
         var fx = f.loss(logits: zx) + f.penalty(x)
         var history = [fx]
         var t = 1.0
