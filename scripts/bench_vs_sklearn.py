@@ -5,13 +5,14 @@ usage: python3 scripts/bench_vs_sklearn.py [--repetitions 5] [--sizes 100k,1m,wi
                                           [--tol T] [--kernels baseline,avx2]
 
 Generates the data with ../shared/tools/gen_classification_csv.py into bench-data/ (git-ignored), builds
-logit-bench in release mode (scratch path .build-numerics unless LOGIT_BENCH_SCRATCH is set), then for each set:
-  - logit-bench: parse, the forward / backward / trial-loss kernels, full fit with the default parameters (medians;
-    --solver passes a solver to logit-bench, default: the trainer's default; --kernels runs logit-bench once per
-    listed kernel set, default: the best this CPU runs);
-  - scikit-learn: read (pandas if available, else numpy), StandardScaler, LogisticRegression().fit (default lbfgs,
-    tol 1e-4), medians of N runs, and how far its default fit stops above the optimum that logit reached;
-and prints the ratios. Needs numpy and scikit-learn (pip install scikit-learn).
+logit-bench in release mode (scratch path .build-numerics unless LOGIT_BENCH_SCRATCH is set), then for each set runs
+N interleaved rounds, each of:
+  - logit-bench once per kernel set (--kernels, default: the best this CPU runs): parse, the kernels, one full fit
+    with the default parameters (--solver / --tol passed on);
+  - scikit-learn once: read (pandas if available, else numpy), StandardScaler, LogisticRegression().fit (default
+    lbfgs, tol 1e-4);
+and prints medians over the rounds, the median (and range) of the per-round fit ratios, and how far each fit stops
+above the optimum (with --tol: one extra logit fit at tol 1e-12). Needs numpy and scikit-learn (pip install scikit-learn).
 """
 import argparse
 import json
@@ -79,27 +80,20 @@ def main():
         path = os.path.join(DATA, f"{size}_{n}x{d}x{k}.csv")
         if not os.path.exists(path):
             subprocess.run([sys.executable, GEN, path, "--n", str(n), "--d", str(d), "--k", str(k), "--seed", "7"], check=True)
-        base = [bench, path, "--repetitions", str(a.repetitions), "--json"]
+        base = [bench, path, "--repetitions", "1", "--json"]
         if a.solver:
             base += ["--solver", a.solver]
-        runs = []
-        for kernels in (a.kernels.split(",") if a.kernels else [None]):
-            command = base + (["--kernels", kernels] if kernels else [])
-            if a.tol:
-                command += ["--tol", a.tol]
-            out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-            print(out, end="")
-            runs.append(json.loads(out.strip().splitlines()[-1]))
-        optimum = min(r["objective"] for r in runs)
-        if a.tol:
-            reference = subprocess.run(base[:2] + ["--repetitions", "1", "--json", "--tol", "1e-12"] + base[5:],
-                                       check=True, capture_output=True, text=True).stdout
-            optimum = json.loads(reference.strip().splitlines()[-1])["objective"]
-        for ours in runs:
-            ours["gap"] = (ours["objective"] - optimum) / optimum
-
+        kernel_sets = a.kernels.split(",") if a.kernels else [None]
+        # Rounds: each runs every logit-bench variant once, then scikit-learn once, so that both sides see the same
+        # machine state (this VM's speed drifts by up to 1.5x over minutes); ratios are taken per round.
+        ours_by_set = {kernels: [] for kernels in kernel_sets}
         read_times, scale_times, fit_times = [], [], []
         for _ in range(a.repetitions):
+            for kernels in kernel_sets:
+                command = base + (["--kernels", kernels] if kernels else []) + (["--tol", a.tol] if a.tol else [])
+                out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+                print(out, end="")
+                ours_by_set[kernels].append(json.loads(out.strip().splitlines()[-1]))
             t0 = time.perf_counter()
             x, y = read(path)
             t1 = time.perf_counter()
@@ -112,18 +106,26 @@ def main():
             read_times.append(t1 - t0)
             scale_times.append(t2 - t1)
             fit_times.append(t3 - t2)
+            print(f"sklearn   fit {t3 - t2:.4f} s", flush=True)
+        optimum = min(r["objective"] for runs in ours_by_set.values() for r in runs)
+        if a.tol:
+            reference = subprocess.run(base + ["--tol", "1e-12"], check=True, capture_output=True, text=True).stdout
+            optimum = json.loads(reference.strip().splitlines()[-1])["objective"]
         classes = np.unique(y)
         sk_objective = objective(model.coef_, model.intercept_, z, np.searchsorted(classes, y))
         sk_fit = statistics.median(fit_times)
-        for ours in runs:
+        for kernels, runs in ours_by_set.items():
+            last = runs[-1]
+            ratios = [sk / r["fit_seconds"] for sk, r in zip(fit_times, runs)]
             row = {
-                "set": f"{n}x{d}x{k}", "solver": ours.get("solver", "?") + " " + ours.get("kernels", ""),
-                "logit_parse_s": ours["parse_seconds"], "logit_pass_ms": ours["gradient_pass_seconds"] * 1e3,
-                "logit_fit_s": ours["fit_seconds"], "logit_iter": ours["n_iter"], "logit_passes": ours["passes"],
-                "logit_objective": ours["objective"], "limit_s": ours["limit_seconds"],
+                "set": f"{n}x{d}x{k}", "solver": last.get("solver", "?") + " " + last.get("kernels", ""),
+                "logit_parse_s": statistics.median(r["parse_seconds"] for r in runs),
+                "logit_fit_s": statistics.median(r["fit_seconds"] for r in runs),
+                "logit_iter": last["n_iter"], "logit_passes": last["passes"], "limit_s": last["limit_seconds"],
                 "sklearn_read_s": statistics.median(read_times), "sklearn_scale_s": statistics.median(scale_times),
-                "sklearn_fit_s": sk_fit, "sklearn_iter": int(np.max(model.n_iter_)), "sklearn_objective": sk_objective,
-                "logit_gap": ours["gap"], "sklearn_gap": (sk_objective - optimum) / optimum,
+                "sklearn_fit_s": sk_fit, "sklearn_iter": int(np.max(model.n_iter_)),
+                "logit_gap": (last["objective"] - optimum) / optimum, "sklearn_gap": (sk_objective - optimum) / optimum,
+                "ratio": statistics.median(ratios), "ratio_low": min(ratios), "ratio_high": max(ratios),
             }
             rows.append(row)
         print(f"sklearn   read {row['sklearn_read_s']:.3f} s, scale {row['sklearn_scale_s']:.3f} s, fit {sk_fit:.3f} s "
@@ -131,13 +133,14 @@ def main():
               f"{row['sklearn_gap']:.2e} relative above the optimum)", flush=True)
     print()
     print("| data | solver, kernels | logit fit (s) | iterations / passes | logit above optimum | sklearn fit (s) | sklearn iter "
-          "| sklearn above optimum | fit ratio sklearn/logit | logit parse (s) | sklearn read+scale (s) | logit fit / physical limit |")
+          "| sklearn above optimum | sklearn / logit, per round: median (range) | logit parse (s) | sklearn read+scale (s) "
+          "| logit fit / physical limit |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['set']} | {r['solver']} | {r['logit_fit_s']:.3f} | {r['logit_iter']} / {r['logit_passes']} | {r['logit_gap']:.1e} "
-              f"| {r['sklearn_fit_s']:.3f} | {r['sklearn_iter']} | {r['sklearn_gap']:.1e} | {r['sklearn_fit_s'] / r['logit_fit_s']:.2f}× "
+              f"| {r['sklearn_fit_s']:.3f} | {r['sklearn_iter']} | {r['sklearn_gap']:.1e} "
+              f"| {r['ratio']:.2f}× ({r['ratio_low']:.2f}–{r['ratio_high']:.2f}) "
               f"| {r['logit_parse_s']:.3f} | {r['sklearn_read_s'] + r['sklearn_scale_s']:.3f} | {r['logit_fit_s'] / r['limit_s']:.1f}× |")
-
 
 if __name__ == "__main__":
     main()

@@ -97,8 +97,11 @@ if let solver { parameters.solver = solver }
 var fitTimes: [Double] = []
 var summary: TrainingSummary? = nil
 for _ in 0..<repetitions {
+    // The worker hands the parsed set over (consumed): give the fit its own copy, made before the clock starts.
+    var own = set
+    own.features.withUnsafeMutableBufferPointer { _ in }
     let start = clock.now
-    do { summary = try Trainer.fit(set, parameters: parameters, kernels: kernels).summary } catch {
+    do { summary = try Trainer.fit(consume own, parameters: parameters, kernels: kernels).summary } catch {
         FileHandle.standardError.write(Data("fit failed: \(error)\n".utf8))
         exit(1)
     }

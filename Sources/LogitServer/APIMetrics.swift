@@ -17,15 +17,19 @@ public final class APIMetrics: Sendable {
         .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
     ]
 
+    static let requests = MetricNameDescriptor(
+        namespace: "logit", subsystem: "http", metricName: "requests", unitName: "total",
+        helpText: "HTTP requests answered, by route pattern, method and status.")
+    static let latency = MetricNameDescriptor(
+        namespace: "logit", subsystem: "http", metricName: "request_duration", unitName: "seconds",
+        helpText: "HTTP request latency, by route pattern.")
+
     func record(route: String, method: String, status: Int, duration: Duration) {
         registry.makeCounter(
-            name: "logit_http_requests_total", labels: [("route", route), ("method", method), ("status", String(status))],
-            help: "HTTP requests answered, by route pattern, method and status."
+            descriptor: Self.requests, labels: [("route", route), ("method", method), ("status", String(status))]
         ).increment()
-        registry.makeDurationHistogram(
-            name: "logit_http_request_duration_seconds", labels: [("route", route)], buckets: Self.latencyBuckets,
-            help: "HTTP request latency, by route pattern."
-        ).record(duration)
+        registry.makeDurationHistogram(descriptor: Self.latency, labels: [("route", route)], buckets: Self.latencyBuckets)
+            .record(duration)
     }
 
     /// The text exposition: this process's metrics, then the deployment's from Redis.

@@ -80,7 +80,7 @@ struct JobRunner {
                             return .failed("the training data is unreadable: \(error)")
                         }
                         do {
-                            let (model, summary) = try Trainer.fit(set, parameters: parameters) { progress in
+                            let (model, summary) = try Trainer.fit(consume set, parameters: parameters) { progress in
                                 shared.latest.withLock { $0 = progress }
                                 return !shared.lost.load(ordering: .relaxed) && !signals.abandonJobs.load(ordering: .relaxed)
                             }
