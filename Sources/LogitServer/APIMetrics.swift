@@ -17,12 +17,17 @@ public final class APIMetrics: Sendable {
         .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
     ]
 
-    static let requests = MetricNameDescriptor(
-        namespace: "logit", subsystem: "http", metricName: "requests", unitName: "total",
-        helpText: "HTTP requests answered, by route pattern, method and status.")
-    static let latency = MetricNameDescriptor(
-        namespace: "logit", subsystem: "http", metricName: "request_duration", unitName: "seconds",
-        helpText: "HTTP request latency, by route pattern.")
+    // Computed: `MetricNameDescriptor` is not Sendable, so it cannot be a stored static.
+    static var requests: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "logit", subsystem: "http", metricName: "requests", unitName: "total",
+            helpText: "HTTP requests answered, by route pattern, method and status.")
+    }
+    static var latency: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "logit", subsystem: "http", metricName: "request_duration", unitName: "seconds",
+            helpText: "HTTP request latency, by route pattern.")
+    }
 
     func record(route: String, method: String, status: Int, duration: Duration) {
         registry.makeCounter(

@@ -8,8 +8,10 @@ import Testing
 /// stored twice, every job ends.
 @Suite(.serialized) struct WorkerFailureTests {
     static let data = SyntheticData.csv(rows: 3000, features: 10, classes: 3)
-    /// A fixed tiny step that never converges: 20,000 iterations, a few seconds, whatever the default solver.
-    static let slowFit = "?learning_rate=1e-6&tol=1e-300&max_iter=20000"
+    /// A fixed tiny step that never converges: 60,000 iterations, whatever the default solver. Long enough that the
+    /// kill lands mid-fit even when this test process is starved by the numeric suites running beside it (20,000
+    /// iterations once finished before the kill after the AVX2 kernels made them faster).
+    static let slowFit = "?learning_rate=1e-6&tol=1e-300&max_iter=60000"
 
     func field(_ service: TestService, _ id: String, _ name: String) async throws -> String? {
         try await service.redis.send("HGET", .text("lr:model:\(id)"), .text(name)).string
