@@ -32,6 +32,25 @@ import Testing
         }
     }
 
+    /// The reported `objective_gap_bound` is a true bound: wherever the fit stops (loose or tight `tol`, either
+    /// solver), it is at most that far above the optimum. (The optimum is below every reference objective, so this
+    /// checks a weaker inequality than the bound's, which the bound without settled intercepts failed here.)
+    @Test(arguments: cases.filter { !$0.query.contains(where: { $0 == ("penalty", "none") }) }, TrainingParameters.Solver.allCases)
+    func theReportedGapBoundHolds(reference: NumericCase, solver: TrainingParameters.Solver) throws {
+        let set = try TrainingSet.parse(Fixtures.bytes(reference.file))
+        for tol in [1e-3, 1e-6, 1e-9] {
+            var parameters = try TrainingParameters.parse(query: reference.query)
+            if parameters.learningRate == nil { parameters.solver = solver }
+            parameters.tol = tol
+            let (_, summary) = try Trainer.fit(set, parameters: parameters)
+            let bound = try #require(summary.objectiveGapBound)
+            #expect(summary.converged)
+            #expect(
+                summary.objective - reference.objective <= bound + 1e-13 * reference.objective,
+                "\(reference.name), \(solver), tol \(tol): \(summary.objective - reference.objective) above the optimum, bound \(bound)")
+        }
+    }
+
     /// Both solvers reach the optimum on every case (the other tests run the default, `cg`).
     @Test(arguments: cases, TrainingParameters.Solver.allCases)
     func eachSolverReachesTheOptimum(reference: NumericCase, solver: TrainingParameters.Solver) throws {

@@ -31,7 +31,7 @@ extension Trainer {
     /// quasi-Newton matrix.
     ///
     /// The stopping rule and its exactness are FISTA's (see the type's doc comment and `minimizeFISTA`): the
-    /// certificate is confirmed on logits, f and ∇f recomputed from X, the tracked logits are recomputed every
+    /// certificate is confirmed on logits, f and ∇f recomputed from X at intercepts made optimal for W, the tracked logits are recomputed every
     /// `refreshInterval` iterations, and the reported objective is computed from X.
     static func minimizeCG(
         _ f: Objective, parameters: TrainingParameters, progress: (TrainingProgress) -> Bool
@@ -48,6 +48,9 @@ extension Trainer {
         var fx = f.lossAndGradient(x, logits: zx, probabilities: probabilities, gradient: &gradient)
         passes += 1
         var exact = true
+        // Whether fx and the gradient come from X at a point whose intercepts are optimal for its W, where the
+        // certificate is exact (`optimizeIntercepts`); the stopping test is only accepted there.
+        var settled = false
         var history = [fx]
         var iteration = 0
         var sinceRefresh = 0
@@ -79,12 +82,16 @@ extension Trainer {
                     if fx > 0 { for g in gradient { scaled += (g / fx) * (g / fx) } }
                     converged = fx > 0 && scaled <= parameters.tol
                 }
-                guard converged, !exact else { break }
+                guard converged, !settled else { break }
                 f.logits(x, into: zx)
+                optimizeIntercepts(f, &x, logits: zx)
                 fx = f.lossAndGradient(x, logits: zx, probabilities: probabilities, gradient: &gradient)
                 passes += 2
                 exact = true
+                settled = true
                 sinceRefresh = 0
+                // x may have moved (its intercepts): if the fit goes on, the next direction starts afresh.
+                restartNext = true
             }
             if converged {
                 reason = .gradientTolerance
@@ -176,6 +183,7 @@ extension Trainer {
             }
             alpha = best.alpha
             for j in 0..<size { x[j] += alpha * direction[j] }
+            settled = false
             f.step(into: zx, from: zx, minus: -alpha, times: dz)
             swap(&previousGradient, &gradient)
             previousSquaredNorm = squaredNorm

@@ -80,7 +80,7 @@ struct Objective: @unchecked Sendable {
         } else {
             self.sampleWeightPointer = nil
         }
-        self.partials = .allocate(capacity: chunkCount * max(3, rows * (featureCount + 1) + 1))
+        self.partials = .allocate(capacity: chunkCount * max(3, rows * (featureCount + 1) + 1, 1 + rows + rows * rows))
         self.point = .allocate(capacity: rows * (featureCount + 1))
         // Untouched pages of a large allocation cost nothing, so an Objective that only computes accuracy is cheap.
         self.logitStorage = .allocate(capacity: Self.slotCount * max(1, labels.count * rows))
@@ -437,6 +437,110 @@ struct Objective: @unchecked Sendable {
             }
         }
         return loss + logs.total
+    }
+
+    // MARK: - The intercepts alone
+
+    /// The mean weighted loss at the logits `Z + 1 βᵀ` (slot `source`: every row shifted by the same β), and its
+    /// gradient and Hessian in β (`rows × rows`, row-major; only the diagonal when `fullHessian` is false):
+    ///
+    ///     ∂/∂β_c = (1/n) Σ_i s_i (p_ic − [y_i = c]),   ∂²/∂β_c∂β_e = (1/n) Σ_i s_i (p_ic [c = e] − p_ic p_ie)
+    ///
+    /// No pass over X: O(n · rows²) (O(n · rows) for the diagonal).
+    func interceptTerms(logits source: Int, shift beta: [Double], fullHessian: Bool) -> (value: Double, gradient: [Double], hessian: [Double]) {
+        let k = rows
+        let stride = 1 + k + k * k
+        forEachChunk { chunk in
+            let start = chunk * chunkRows
+            let end = min(n, start + chunkRows)
+            let out = partials.baseAddress! + chunk * stride
+            out.initialize(repeating: 0, count: stride)
+            let gradient = out + 1, hessian = out + 1 + k
+            let z = slot(source)
+            let weights = sampleWeightPointer
+            var loss = 0.0
+            var logs = BatchedLogSum(classCount: classCount)
+            let block = Self.block
+            beta.withUnsafeBufferPointer { beta in
+                withUnsafeTemporaryAllocation(of: Double.self, capacity: block * (k + 1)) { scratch in
+                    let t = scratch.baseAddress!
+                    let saved = t + block * k
+                    var i0 = start
+                    while i0 < end {
+                        let m = min(block, end - i0)
+                        for i in 0..<m {
+                            for c in 0..<k { t[i * k + c] = z[(i0 + i) * k + c] + beta[c] }
+                        }
+                        prepareExponents(t, rows: m, labelsAt: i0, saved: saved)
+                        logit_exp(kernels.code, t, m * k)
+                        for i in 0..<m {
+                            let label = Int(labels[i0 + i])
+                            let s = weights?[label] ?? 1
+                            if k == 1 {
+                                let zi = saved[i], e = t[i]
+                                if weights == nil {
+                                    loss += max(zi, 0) - (label == 1 ? zi : 0)
+                                    logs.add(1 + e)
+                                } else {
+                                    loss += s * (max(zi, 0) + log1p(e) - (label == 1 ? zi : 0))
+                                }
+                                let sigma = zi >= 0 ? 1 / (1 + e) : e / (1 + e)
+                                gradient[0] += s * (sigma - Double(label))
+                                hessian[0] += s * sigma * (1 - sigma)
+                            } else {
+                                let row = t + i * k
+                                var total = 0.0
+                                for c in 0..<k { total += row[c] }
+                                if weights == nil {
+                                    loss -= saved[i]
+                                    logs.add(total)
+                                } else {
+                                    loss += s * (log(total) - saved[i])
+                                }
+                                let inverse = 1 / total
+                                for c in 0..<k { row[c] *= inverse }
+                                for c in 0..<k {
+                                    let sp = s * row[c]
+                                    gradient[c] += sp
+                                    if fullHessian {
+                                        let line = hessian + c * k
+                                        for e in 0..<k { line[e] -= sp * row[e] }
+                                        line[c] += sp
+                                    } else {
+                                        hessian[c * k + c] += sp * (1 - row[c])
+                                    }
+                                }
+                                gradient[label] -= s
+                            }
+                        }
+                        i0 += m
+                    }
+                }
+            }
+            out[0] = loss + logs.total
+        }
+        var value = 0.0
+        var gradient = [Double](repeating: 0, count: k), hessian = [Double](repeating: 0, count: k * k)
+        let inverseN = 1 / Double(n)
+        for chunk in 0..<chunkCount {
+            let out = partials.baseAddress! + chunk * stride
+            value += out[0]
+            for c in 0..<k { gradient[c] += out[1 + c] }
+            for c in 0..<(k * k) { hessian[c] += out[1 + k + c] }
+        }
+        return (value * inverseN, gradient.map { $0 * inverseN }, hessian.map { $0 * inverseN })
+    }
+
+    /// Slot `target` ← its logits with every row shifted by β (the logits after the intercepts moved by β).
+    func shiftLogits(_ target: Int, by beta: [Double]) {
+        forEachChunk { chunk in
+            let start = chunk * chunkRows
+            let end = min(n, start + chunkRows)
+            let z = slot(target)
+            for i in start..<end {
+                for c in 0..<rows { z[i * rows + c] += beta[c] }
+            }
+        }
     }
 
     // MARK: - Accuracy
