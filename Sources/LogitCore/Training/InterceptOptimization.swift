@@ -21,11 +21,11 @@ extension Trainer {
             let step = newtonStep(gradient: current.gradient, hessian: current.hessian, size: k, fullHessian: fullHessian)
             var decrement = 0.0
             for c in 0..<k { decrement -= current.gradient[c] * step[c] }
-            // The Newton decrement (twice the expected decrease) below the rounding of the loss: settled.
-            guard decrement > 1e-17 * abs(current.value) else { break }
+            // The Newton decrement (twice the expected decrease) at the rounding of a sum of n losses: settled.
+            guard decrement > 1e-15 * abs(current.value) else { break }
             var scale = 1.0
             var moved = false
-            while scale >= 1.0 / 1024 {
+            while scale >= 1.0 / 64 {
                 let trial = (0..<k).map { beta[$0] + scale * step[$0] }
                 let next = f.interceptTerms(logits: slot, shift: trial, fullHessian: fullHessian)
                 if next.value <= current.value {
