@@ -17,6 +17,8 @@ import Foundation
 /// - `logits` (forward, one pass over X): Z = X Wᵀ + 1 bᵀ, a small GEMM;
 /// - `lossAndGradient` (backward, one pass over X): L and ∇f from given logits, fused (residuals are never stored);
 /// - `loss` (no pass over X): L(Z − s·D), O(n · rows) exponentials.
+/// Their inner loops over X (`logit_forward`, `logit_backward`) and the exponentials (`logit_exp`) are C, in
+/// `CLogitKernels`, in the version `kernels` names (AVX2+FMA or baseline).
 ///
 /// Parameters are one flat vector: W row-major (`rows × d`), then b (`rows`).
 /// Every kernel splits the rows into fixed chunks whose partial sums are added in chunk order, so the result is the
