@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // Pure logic: CSV, standardization, the model, the trainer, prediction. No I/O.
@@ -66,10 +67,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The HTTP API from the client's side, for the `logit train/status/predict/models/delete` subcommands.
+        .target(
+            name: "LogitClient",
+            dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "logit",
             dependencies: [
-                "LogitServer", "LogitWorker", "LogitRedis",
+                "LogitServer", "LogitWorker", "LogitRedis", "LogitClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

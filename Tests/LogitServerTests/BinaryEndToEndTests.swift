@@ -28,17 +28,9 @@ import FoundationNetworking
     }
 
     @Test func serveAndWorkerTrainIrisOverHTTPAndStopCleanly() async throws {
-        let binary = try #require(Self.binary, "build the logit executable first: swift build --build-tests")
-        let redis = try RedisTestServer()
-        defer { redis.stop() }
-        let port = try RedisTestServer.freePort()
-        let serve = try ChildProcess(executable: binary, arguments: ["serve", "--port", String(port), "--redis-url", redis.url, "--log-level", "warning"])
-        let worker = try ChildProcess(executable: binary, arguments: ["worker", "--redis-url", redis.url, "--log-level", "warning"])
-        defer {
-            serve.terminate()
-            worker.terminate()
-        }
-        let base = "http://127.0.0.1:\(port)"
+        let deployment = try BinaryDeployment()
+        defer { deployment.stop() }
+        let (serve, worker, base) = (deployment.serve, deployment.worker, deployment.url)
         try await waitUntil("the API to answer", timeout: 30) { (try? await call("GET", "\(base)/healthz").0) == 200 }
 
         let iris = String(decoding: Fixtures.bytes("iris.csv"), as: UTF8.self)
