@@ -24,7 +24,7 @@ release: setup
 ## Numeric benchmarks side by side with scikit-learn (see docs/PERFORMANCE.md).
 bench: setup
 	$(SWIFT) build -c release --product logit-bench
-	python3 scripts/bench_vs_sklearn.py --repetitions 3 --sizes 100k
+	LOGIT_BENCH_SCRATCH=.build python3 scripts/bench_vs_sklearn.py --skip-build --repetitions 5 --sizes 100k,wide,1m --tol 1e-6
 
 clean:
 	rm -rf .build .logit-data
