@@ -95,9 +95,11 @@ struct Train: AsyncParsableCommand {
             switch state.state {
             case "ready":
                 if let summary = state.summary {
+                    let seconds = summary.trainingSeconds
+                    let duration = seconds < 0.1 ? String(format: "%.1f ms", seconds * 1000) : String(format: "%.2f s", seconds)
                     line = String(
-                        format: "ready: %d iterations, objective %.10g, training accuracy %.4f, %.3f s%@", summary.nIter,
-                        summary.objective, summary.trainAccuracy, summary.trainingSeconds, summary.converged ? "" : " (not converged)")
+                        format: "ready: %d iterations, objective %.10g, training accuracy %.4f, %@%@", summary.nIter,
+                        summary.objective, summary.trainAccuracy, duration, summary.converged ? "" : " (not converged)")
                 } else {
                     line = "ready"
                 }
