@@ -280,6 +280,64 @@ struct Objective: @unchecked Sendable {
         }
     }
 
+    /// Rows `start..<end` in blocks of `block` rows: `fill(t, i0, m)` writes the block's `m × rows` logits into `t`;
+    /// they are shifted so that every argument is ≤ 0 (`prepareExponents`, which keeps in `saved` what the loss
+    /// needs) and exponentiated together (`logit_exp`); then `body(t, saved, i0, m)` uses them. The scaffolding of
+    /// every kernel that turns logits into losses.
+    @inline(__always)
+    private func forEachExponentiatedBlock(
+        rows start: Int, _ end: Int, fill: (UnsafeMutablePointer<Double>, Int, Int) -> Void,
+        body: (UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>, Int, Int) -> Void
+    ) {
+        let k = rows
+        let block = Self.block
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: block * (k + 1)) { scratch in
+            let t = scratch.baseAddress!
+            let saved = t + block * k
+            var i0 = start
+            while i0 < end {
+                let m = min(block, end - i0)
+                fill(t, i0, m)
+                prepareExponents(t, rows: m, labelsAt: i0, saved: saved)
+                logit_exp(kernels.code, t, m * k)
+                body(t, saved, i0, m)
+                i0 += m
+            }
+        }
+    }
+
+    /// Adds one row's loss, from its exponentials `row` and `saved` (see `prepareExponents`), to `loss` (and `logs`,
+    /// whose logs are batched when every weight is 1), and returns the normalizer: `1 + e` for the sigmoid, `Σ_c e_c`
+    /// for the softmax.
+    ///
+    /// Binary (one logit z): `ℓ = softplus(z) − y z`, with `softplus(z) = max(z, 0) + log1p(e)`, `e = exp(−|z|)`.
+    /// Softmax (K logits): `ℓ = log Σ_c e^{z_c − m} − (z_y − m)` with `m = max_c z_c`.
+    @inline(__always)
+    private func addRowLoss(
+        _ row: UnsafeMutablePointer<Double>, saved: Double, label: Int, weight s: Double, weighted: Bool, loss: inout Double,
+        logs: inout BatchedLogSum
+    ) -> Double {
+        if rows == 1 {
+            let e = row[0]
+            if weighted {
+                loss += s * (max(saved, 0) + log1p(e) - (label == 1 ? saved : 0))
+            } else {
+                loss += max(saved, 0) - (label == 1 ? saved : 0)
+                logs.add(1 + e)
+            }
+            return 1 + e
+        }
+        var total = 0.0
+        for c in 0..<rows { total += row[c] }
+        if weighted {
+            loss += s * (log(total) - saved)
+        } else {
+            loss -= saved
+            logs.add(total)
+        }
+        return total
+    }
+
     /// The sums of `along` over rows `start..<end` (same exponentials and log batching as `lossChunk`).
     private func lineChunk(
         rows start: Int, _ end: Int, logits z: UnsafeMutablePointer<Double>, direction: UnsafeMutablePointer<Double>, step: Double
@@ -288,58 +346,37 @@ struct Objective: @unchecked Sendable {
         let weights = sampleWeightPointer
         var loss = 0.0, slope = 0.0, curvature = 0.0
         var logs = BatchedLogSum(classCount: classCount)
-        let block = Self.block
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: block * (k + 1)) { scratch in
-            let t = scratch.baseAddress!
-            let saved = t + block * k
-            var i0 = start
-            while i0 < end {
-                let m = min(block, end - i0)
-                let source = z + i0 * k
-                let dz = direction + i0 * k
-                for j in 0..<(m * k) { t[j] = source[j] + step * dz[j] }
-                prepareExponents(t, rows: m, labelsAt: i0, saved: saved)
-                logit_exp(kernels.code, t, m * k)
-                for i in 0..<m {
-                    let label = Int(labels[i0 + i])
-                    let s = weights?[label] ?? 1
-                    if k == 1 {
-                        let zi = saved[i], e = t[i], di = dz[i]
-                        if weights == nil {
-                            loss += max(zi, 0) - (label == 1 ? zi : 0)
-                            logs.add(1 + e)
-                        } else {
-                            loss += s * (max(zi, 0) + log1p(e) - (label == 1 ? zi : 0))
-                        }
-                        let inverse = 1 / (1 + e)
-                        let sigma = zi >= 0 ? inverse : e * inverse
-                        slope += s * (sigma - Double(label)) * di
-                        curvature += s * (e * inverse * inverse) * di * di
-                    } else {
-                        let row = t + i * k
-                        let drow = dz + i * k
-                        var total = 0.0
-                        for c in 0..<k { total += row[c] }
-                        if weights == nil {
-                            loss -= saved[i]
-                            logs.add(total)
-                        } else {
-                            loss += s * (log(total) - saved[i])
-                        }
-                        var first = 0.0, second = 0.0
-                        for c in 0..<k {
-                            let pd = row[c] * drow[c]
-                            first += pd
-                            second += pd * drow[c]
-                        }
-                        let inverse = 1 / total
-                        first *= inverse
-                        second *= inverse
-                        slope += s * (first - drow[label])
-                        curvature += s * max(0, second - first * first)
+        forEachExponentiatedBlock(rows: start, end) { t, i0, m in
+            let source = z + i0 * k
+            let dz = direction + i0 * k
+            for j in 0..<(m * k) { t[j] = source[j] + step * dz[j] }
+        } body: { t, saved, i0, m in
+            let dz = direction + i0 * k
+            for i in 0..<m {
+                let label = Int(labels[i0 + i])
+                let s = weights?[label] ?? 1
+                let row = t + i * k
+                let total = addRowLoss(row, saved: saved[i], label: label, weight: s, weighted: weights != nil, loss: &loss, logs: &logs)
+                if k == 1 {
+                    let zi = saved[i], e = row[0], di = dz[i]
+                    let inverse = 1 / total
+                    let sigma = zi >= 0 ? inverse : e * inverse
+                    slope += s * (sigma - Double(label)) * di
+                    curvature += s * (e * inverse * inverse) * di * di
+                } else {
+                    let drow = dz + i * k
+                    var first = 0.0, second = 0.0
+                    for c in 0..<k {
+                        let pd = row[c] * drow[c]
+                        first += pd
+                        second += pd * drow[c]
                     }
+                    let inverse = 1 / total
+                    first *= inverse
+                    second *= inverse
+                    slope += s * (first - drow[label])
+                    curvature += s * max(0, second - first * first)
                 }
-                i0 += m
             }
         }
         return (loss + logs.total, slope, curvature)
@@ -376,67 +413,41 @@ struct Objective: @unchecked Sendable {
         // Σ_i log(t_i) in batches: see `BatchedLogSum`.
         // Hand-written because `log` was 17 % of a fit of 100,000 × 20 × 3 (perf); value pass 3.4 → 2.7 ms.
         var logs = BatchedLogSum(classCount: classCount)
-        let block = Self.block
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: block * (k + 1)) { scratch in
-            let t = scratch.baseAddress!
-            let saved = t + block * k
-            var i0 = start
-            while i0 < end {
-                let m = min(block, end - i0)
-                let source = z + i0 * k
-                // 1. The logits of the block into t (minus step · direction), shifted so that every argument is ≤ 0.
-                if let direction {
-                    let dz = direction + i0 * k
-                    for j in 0..<(m * k) { t[j] = source[j] - step * dz[j] }
-                } else {
-                    t.update(from: source, count: m * k)
-                }
-                prepareExponents(t, rows: m, labelsAt: i0, saved: saved)
-                // 2. The exponentials.
-                logit_exp(kernels.code, t, m * k)
-                // 3. Losses, and residuals in place of the exponentials.
-                for i in 0..<m {
-                    let label = Int(labels[i0 + i])
-                    let s = weights?[label] ?? 1
-                    if k == 1 {
-                        let zi = saved[i], e = t[i]
-                        if weights == nil {
-                            loss += max(zi, 0) - (label == 1 ? zi : 0)
-                            logs.add(1 + e)
-                        } else {
-                            loss += s * (max(zi, 0) + log1p(e) - (label == 1 ? zi : 0))
-                        }
-                        if gradient != nil {
-                            let sigma = zi >= 0 ? 1 / (1 + e) : e / (1 + e)
-                            probabilities?[i0 + i] = sigma
-                            t[i] = s * (sigma - Double(label))
-                        }
-                    } else {
-                        let row = t + i * k
-                        var total = 0.0
-                        for c in 0..<k { total += row[c] }
-                        if weights == nil {
-                            loss -= saved[i]
-                            logs.add(total)
-                        } else {
-                            loss += s * (log(total) - saved[i])
-                        }
-                        if gradient != nil {
-                            if let probabilities {
-                                let out = probabilities + (i0 + i) * k
-                                let inverse = 1 / total
-                                for c in 0..<k { out[c] = row[c] * inverse }
-                            }
-                            let scale = s / total
-                            for c in 0..<k { row[c] *= scale }
-                            row[label] -= s
-                        }
-                    }
-                }
-                // 4. Rᵀ X.
-                if let gradient { backward(features.baseAddress! + i0 * d, m, residuals: t, into: gradient) }
-                i0 += m
+        forEachExponentiatedBlock(rows: start, end) { t, i0, m in
+            // The logits of the block (minus step · direction).
+            let source = z + i0 * k
+            if let direction {
+                let dz = direction + i0 * k
+                for j in 0..<(m * k) { t[j] = source[j] - step * dz[j] }
+            } else {
+                t.update(from: source, count: m * k)
             }
+        } body: { t, saved, i0, m in
+            // Losses, and residuals in place of the exponentials.
+            for i in 0..<m {
+                let label = Int(labels[i0 + i])
+                let s = weights?[label] ?? 1
+                let row = t + i * k
+                let total = addRowLoss(row, saved: saved[i], label: label, weight: s, weighted: weights != nil, loss: &loss, logs: &logs)
+                guard gradient != nil else { continue }
+                if k == 1 {
+                    let e = row[0]
+                    let sigma = saved[i] >= 0 ? 1 / total : e / total
+                    probabilities?[i0 + i] = sigma
+                    row[0] = s * (sigma - Double(label))
+                } else {
+                    if let probabilities {
+                        let out = probabilities + (i0 + i) * k
+                        let inverse = 1 / total
+                        for c in 0..<k { out[c] = row[c] * inverse }
+                    }
+                    let scale = s / total
+                    for c in 0..<k { row[c] *= scale }
+                    row[label] -= s
+                }
+            }
+            // Rᵀ X.
+            if let gradient { backward(features.baseAddress! + i0 * d, m, residuals: t, into: gradient) }
         }
         return loss + logs.total
     }
@@ -462,60 +473,35 @@ struct Objective: @unchecked Sendable {
             let weights = sampleWeightPointer
             var loss = 0.0
             var logs = BatchedLogSum(classCount: classCount)
-            let block = Self.block
-            beta.withUnsafeBufferPointer { beta in
-                withUnsafeTemporaryAllocation(of: Double.self, capacity: block * (k + 1)) { scratch in
-                    let t = scratch.baseAddress!
-                    let saved = t + block * k
-                    var i0 = start
-                    while i0 < end {
-                        let m = min(block, end - i0)
-                        for i in 0..<m {
-                            for c in 0..<k { t[i * k + c] = z[(i0 + i) * k + c] + beta[c] }
-                        }
-                        prepareExponents(t, rows: m, labelsAt: i0, saved: saved)
-                        logit_exp(kernels.code, t, m * k)
-                        for i in 0..<m {
-                            let label = Int(labels[i0 + i])
-                            let s = weights?[label] ?? 1
-                            if k == 1 {
-                                let zi = saved[i], e = t[i]
-                                if weights == nil {
-                                    loss += max(zi, 0) - (label == 1 ? zi : 0)
-                                    logs.add(1 + e)
-                                } else {
-                                    loss += s * (max(zi, 0) + log1p(e) - (label == 1 ? zi : 0))
-                                }
-                                let sigma = zi >= 0 ? 1 / (1 + e) : e / (1 + e)
-                                gradient[0] += s * (sigma - Double(label))
-                                hessian[0] += s * sigma * (1 - sigma)
+            forEachExponentiatedBlock(rows: start, end) { t, i0, m in
+                for i in 0..<m {
+                    for c in 0..<k { t[i * k + c] = z[(i0 + i) * k + c] + beta[c] }
+                }
+            } body: { t, saved, i0, m in
+                for i in 0..<m {
+                    let label = Int(labels[i0 + i])
+                    let s = weights?[label] ?? 1
+                    let row = t + i * k
+                    let total = addRowLoss(row, saved: saved[i], label: label, weight: s, weighted: weights != nil, loss: &loss, logs: &logs)
+                    if k == 1 {
+                        let sigma = saved[i] >= 0 ? 1 / total : row[0] / total
+                        gradient[0] += s * (sigma - Double(label))
+                        hessian[0] += s * sigma * (1 - sigma)
+                    } else {
+                        let inverse = 1 / total
+                        for c in 0..<k { row[c] *= inverse }
+                        for c in 0..<k {
+                            let sp = s * row[c]
+                            gradient[c] += sp
+                            if fullHessian {
+                                let line = hessian + c * k
+                                for e in 0..<k { line[e] -= sp * row[e] }
+                                line[c] += sp
                             } else {
-                                let row = t + i * k
-                                var total = 0.0
-                                for c in 0..<k { total += row[c] }
-                                if weights == nil {
-                                    loss -= saved[i]
-                                    logs.add(total)
-                                } else {
-                                    loss += s * (log(total) - saved[i])
-                                }
-                                let inverse = 1 / total
-                                for c in 0..<k { row[c] *= inverse }
-                                for c in 0..<k {
-                                    let sp = s * row[c]
-                                    gradient[c] += sp
-                                    if fullHessian {
-                                        let line = hessian + c * k
-                                        for e in 0..<k { line[e] -= sp * row[e] }
-                                        line[c] += sp
-                                    } else {
-                                        hessian[c * k + c] += sp * (1 - row[c])
-                                    }
-                                }
-                                gradient[label] -= s
+                                hessian[c * k + c] += sp * (1 - row[c])
                             }
                         }
-                        i0 += m
+                        gradient[label] -= s
                     }
                 }
             }
