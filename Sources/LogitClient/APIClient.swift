@@ -42,10 +42,8 @@ public struct APIClient: Sendable {
     /// What `POST /models` answers.
     public struct Queued: Decodable, Sendable {
         public let modelID: String
-        public let status: String
         enum CodingKeys: String, CodingKey {
             case modelID = "model_id"
-            case status
         }
     }
 

@@ -200,10 +200,7 @@ extension Trainer {
             fx = f.lossAndGradient(x, logits: zx, probabilities: probabilities, gradient: &gradient)
             passes += 1
             guard fx.isFinite else { throw .diverged(iteration: iteration) }
-            history.append(fx)
-            if !progress(TrainingProgress(iteration: iteration, maxIter: parameters.maxIter, objective: fx)) {
-                throw .cancelled
-            }
+            try record(fx, iteration: iteration, maxIter: parameters.maxIter, history: &history, progress: progress)
         }
         let summary = finalSummary(
             f, x, logits: zx, exact: exact, objective: fx, history: &history, passes: &passes, iteration: iteration,

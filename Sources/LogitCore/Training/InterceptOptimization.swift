@@ -10,7 +10,7 @@ extension Trainer {
     /// Fenchel dual's constraint `Σ_i s_i u_i = 0` (the one the unpenalized intercept imposes), so they give a lower
     /// bound `D(u) ≤ f*`; by the Fenchel–Young equality the duality gap `f − D(u)` works out to exactly
     /// `‖∇_W f‖² / (2λ)`. Without this step the same expression was optimistic on nearly separable data, where the
-    /// intercept's own curvature is far below λ (docs/PERFORMANCE.md, "Stopping-rule caveat").
+    /// intercept's own curvature is far below λ (docs/PERFORMANCE.md, "The stopping rule is a true bound").
     static func optimizeIntercepts(_ f: Objective, _ theta: inout [Double], logits slot: Int) {
         guard f.fitIntercept, f.lambda > 0 else { return }
         let k = f.rows

@@ -1,6 +1,7 @@
 import CLogitKernels
 
-/// Which compiled version of the two passes over the feature matrix a fit runs (the C kernels in `CLogitKernels`).
+/// Which compiled version of the C kernels (`CLogitKernels`: the two passes over the feature matrix and the softmax
+/// exponentials) a fit runs.
 ///
 /// One binary carries both: `baseline` runs on any CPU of the target (SSE2 on x86-64), `avx2` needs AVX2 and FMA
 /// (x86-64-v3: Intel since 2013, AMD since 2015) and is chosen automatically where the CPU has them. On 20,000 ×

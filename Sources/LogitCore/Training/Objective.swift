@@ -36,7 +36,7 @@ struct Objective: @unchecked Sendable {
     let rows: Int
     let lambda: Double
     let fitIntercept: Bool
-    /// Which compiled version of the two passes over X runs.
+    /// Which compiled version of the C kernels (passes over X, exponentials) runs.
     let kernels: KernelSet
     var parameterCount: Int { rows * (d + 1) }
     /// Values in one logits matrix (`n × rows`).

@@ -330,15 +330,21 @@ public enum Trainer {
                     exact = true
                 }
             }
-            history.append(fx)
-            if !progress(TrainingProgress(iteration: iteration, maxIter: parameters.maxIter, objective: fx)) {
-                throw .cancelled
-            }
+            try record(fx, iteration: iteration, maxIter: parameters.maxIter, history: &history, progress: progress)
         }
         let summary = finalSummary(
             f, x, logits: zx, exact: exact, objective: fx, history: &history, passes: &passes, iteration: iteration,
             reason: reason, gradientNorm: gradientNorm, gapBound: gapBound)
         return (x, summary)
+    }
+
+    /// The end of an iteration of either solver: its objective joins the history and is reported; a `false` from
+    /// `progress` cancels the fit.
+    static func record(
+        _ objective: Double, iteration: Int, maxIter: Int, history: inout [Double], progress: (TrainingProgress) -> Bool
+    ) throws(TrainingError) {
+        history.append(objective)
+        if !progress(TrainingProgress(iteration: iteration, maxIter: maxIter, objective: objective)) { throw .cancelled }
     }
 
     /// The end of either solver: the reported objective comes from logits recomputed from X when the last one was
