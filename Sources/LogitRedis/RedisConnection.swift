@@ -21,11 +21,11 @@ public enum RedisArgument: Sendable, ExpressibleByStringLiteral, ExpressibleByIn
 
 /// A synchronous connection to Redis that owns one hiredis `redisContext`.
 ///
-/// This is the project's only C boundary. Every call blocks, so `RedisClient` runs them on its own thread pool,
-/// never on an event loop or the cooperative pool. Commands go through `redisAppendCommandArgv` (binary-safe, no
-/// format strings); every reply is checked for NULL, copied into a `RedisReply`, and freed. After an I/O or
-/// protocol error (`ctx->err` set) hiredis documents the context as unusable: the connection marks itself broken and
-/// `RedisClient` drops it and dials a new one.
+/// This is the project's only boundary to a C library (our own C kernels are in CLogitKernels). Every call blocks,
+/// so `RedisClient` runs them on its own thread pool, never on an event loop or the cooperative pool. Commands go
+/// through `redisAppendCommandArgv` (binary-safe, no format strings); every reply is checked for NULL, copied into a
+/// `RedisReply`, and freed. After an I/O or protocol error (`ctx->err` set) hiredis documents the context as
+/// unusable: the connection marks itself broken and `RedisClient` drops it and dials a new one.
 public final class RedisConnection: @unchecked Sendable {
     // @unchecked Sendable: `context` and `isBroken` are only touched by the one thread that holds this connection;
     // `RedisClient` lends a connection to a single pool thread at a time (checkout/checkin under a mutex).
