@@ -3,13 +3,25 @@ import Synchronization
 
 /// An async Redis client: a pool of `RedisConnection`s whose blocking calls run on the client's own threads.
 ///
-/// Connections are dialled on demand and reused; a broken one is dropped, so when Redis comes back the next call
-/// simply dials again: nothing needs a restart. `shutdown()` must be called once the client is no longer needed.
+/// Connections are dialled on demand and reused; one goes back to the pool only when `RedisConnection.isReusable`
+/// says every reply it was sent for has been read (anything else is closed), so a reply can never reach the wrong
+/// caller. When a connection breaks, the pool is emptied and, with Sentinel, the primary is asked for again: the next
+/// call dials whatever serves now, and nothing needs a restart. `shutdown()` must be called once the client is no
+/// longer needed.
 public final class RedisClient: Sendable {
     public let configuration: RedisConfiguration
     private let threadPool: NIOThreadPool
-    private let idle = Mutex<[RedisConnection]>([])
+    private let pool = Mutex(Pool())
     private let maxIdle: Int
+
+    /// Idle connections, and where they lead. `generation` grows whenever the pool is emptied, so that a connection
+    /// checked out before then is closed instead of coming back.
+    private struct Pool {
+        var idle: [RedisConnection] = []
+        var generation = 0
+        /// With Sentinel: the primary the Sentinels named last, until a connection to it fails.
+        var primary: RedisConfiguration.Endpoint? = nil
+    }
 
     /// - Parameter threads: how many blocking calls may run at once (a worker's `BLMOVE` holds one for up to its timeout).
     public init(configuration: RedisConfiguration, threads: Int = 4) {
@@ -21,7 +33,7 @@ public final class RedisClient: Sendable {
 
     public func shutdown() async {
         try? await threadPool.shutdownGracefully()
-        _ = idle.withLock { $0.removeAll() }
+        pool.withLock { $0.idle.removeAll() }
     }
 
     /// Runs `body` with one connection held for its whole duration (for transactions and multi-step protocols).
@@ -32,18 +44,14 @@ public final class RedisClient: Sendable {
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (RedisConnection) throws(RedisError) -> T) async throws(RedisError) -> T {
         do {
             return try await threadPool.runIfActive { () throws(RedisError) -> T in
-                let (connection, reused) = try self.checkout()
+                let (connection, generation, reused) = try self.checkout()
                 do throws(RedisError) {
-                    let result = try body(connection)
-                    self.checkin(connection)
-                    return result
-                } catch where reused && connection.isBroken {
-                    let fresh = try RedisConnection(self.configuration)
-                    defer { self.checkin(fresh) }
+                    defer { self.checkin(connection, generation: generation) }
+                    return try body(connection)
+                } catch where reused && connection.isBroken && !connection.sawReadOnlyReplica {
+                    let (fresh, generation, _) = try self.checkout(fresh: true)
+                    defer { self.checkin(fresh, generation: generation) }
                     return try body(fresh)
-                } catch {
-                    self.checkin(connection)
-                    throw error
                 }
             }
         } catch let error as RedisError {
@@ -78,16 +86,55 @@ public final class RedisClient: Sendable {
         (try? await send("PING"))?.string == "PONG"
     }
 
-    /// An idle connection (reused: true) or a new one.
-    private func checkout() throws(RedisError) -> (RedisConnection, reused: Bool) {
-        if let connection = idle.withLock({ $0.popLast() }) { return (connection, true) }
-        return (try RedisConnection(configuration), false)
+    /// An idle connection (reused: true) or a new one, with the pool generation it belongs to.
+    private func checkout(fresh: Bool = false) throws(RedisError) -> (RedisConnection, generation: Int, reused: Bool) {
+        let (pooled, generation, primary) = pool.withLock { pool in
+            (fresh ? nil : pool.idle.popLast(), pool.generation, pool.primary)
+        }
+        if let pooled { return (pooled, generation, true) }
+        do {
+            return (try dial(primary: primary, generation: generation), generation, false)
+        } catch {
+            if error.isUnavailable { forgetConnections(since: generation) }
+            throw error
+        }
     }
 
-    private func checkin(_ connection: RedisConnection) {
-        guard !connection.isBroken else { return }
-        idle.withLock { connections in
-            if connections.count < maxIdle { connections.append(connection) }
+    /// A new connection: to the configured address, or to the primary that the Sentinels name (checked with ROLE).
+    private func dial(primary known: RedisConfiguration.Endpoint?, generation: Int) throws(RedisError) -> RedisConnection {
+        guard configuration.usesSentinel else { return try RedisConnection(configuration) }
+        var primary: RedisConfiguration.Endpoint
+        if let known { primary = known } else { primary = try SentinelResolver(configuration: configuration).primary() }
+        var direct = configuration
+        direct.endpoint = primary
+        let connection = try RedisConnection(direct)
+        guard try connection.command(["ROLE"]).array?.first?.string == "master" else {
+            throw .temporarilyUnavailable("Redis at \(primary) is not the primary (yet): waiting for the Sentinels' failover")
+        }
+        pool.withLock { pool in
+            if pool.generation == generation { pool.primary = primary }
+        }
+        return connection
+    }
+
+    private func checkin(_ connection: RedisConnection, generation: Int) {
+        guard connection.isReusable else {
+            // Broken, out of step, or a replica now: close it, and with it every idle connection to the same place.
+            if connection.isBroken { forgetConnections(since: generation) }
+            return
+        }
+        pool.withLock { pool in
+            if pool.generation == generation && pool.idle.count < maxIdle { pool.idle.append(connection) }
+        }
+    }
+
+    /// Empties the pool and forgets the primary, once per failure (later failures of the same generation find it done).
+    private func forgetConnections(since generation: Int) {
+        pool.withLock { pool in
+            guard pool.generation == generation else { return }
+            pool.generation += 1
+            pool.idle.removeAll()
+            pool.primary = nil
         }
     }
 }

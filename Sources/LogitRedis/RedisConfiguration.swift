@@ -2,10 +2,21 @@ import Foundation
 
 /// Where Redis is and how to log in: parsed from `REDIS_URL` (`redis://[[user]:password@]host[:port][/db]` or
 /// `unix:///path/to/socket[?db=N]`), with `REDIS_PASSWORD` taking precedence over a URL's password.
+///
+/// With `sentinels` and `masterName` set, `endpoint` is not used: `RedisClient` asks the Sentinels for the primary,
+/// and asks again whenever a connection fails or answers `READONLY`. The credentials and database still apply to
+/// the primary.
 public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
-    public enum Endpoint: Sendable, Equatable {
+    public enum Endpoint: Sendable, Equatable, CustomStringConvertible {
         case tcp(host: String, port: Int)
         case unix(path: String)
+
+        public var description: String {
+            switch self {
+            case .tcp(let host, let port): host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+            case .unix(let path): path
+            }
+        }
     }
 
     public var endpoint: Endpoint
@@ -14,6 +25,15 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
     public var database: Int
     public var connectTimeoutSeconds: Double
     public var commandTimeoutSeconds: Double
+    /// Redis Sentinels to ask for the primary (`--redis-sentinels`); empty: connect to `endpoint`.
+    public var sentinels: [Endpoint] = []
+    /// The name the Sentinels monitor the primary under (`--redis-master-name`).
+    public var masterName: String? = nil
+    /// The Sentinels' own password (`REDIS_SENTINEL_PASSWORD`), when they require one.
+    public var sentinelPassword: String? = nil
+
+    /// True when the primary is found through Sentinel.
+    public var usesSentinel: Bool { !sentinels.isEmpty }
 
     public init(
         endpoint: Endpoint = .tcp(host: "127.0.0.1", port: 6379), username: String? = nil, password: String? = nil,
@@ -81,9 +101,34 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
         if let overridingPassword, !overridingPassword.isEmpty { password = overridingPassword }
     }
 
+    /// Sets the Sentinels (`host:port[,host:port…]`) and the primary's name; nil or empty text turns Sentinel off.
+    public mutating func useSentinels(_ list: String?, masterName name: String?) throws(RedisError) {
+        guard let list, !list.isEmpty else { return }
+        var parsed: [Endpoint] = []
+        for item in list.split(separator: ",") {
+            let text = item.trimmingCharacters(in: .whitespaces)
+            guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port),
+                colon != text.startIndex
+            else {
+                throw .invalidConfiguration("REDIS_SENTINELS: \"\(text)\" is not host:port (ports 1 to 65535)")
+            }
+            var host = String(text[..<colon])
+            if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+            parsed.append(.tcp(host: host, port: port))
+        }
+        guard let name, !name.isEmpty else {
+            throw .invalidConfiguration("REDIS_SENTINELS is set: REDIS_MASTER_NAME (--redis-master-name) must name the primary too")
+        }
+        sentinels = parsed
+        masterName = name
+    }
+
     /// The address without credentials, for logs and errors.
     public var description: String {
-        switch endpoint {
+        if usesSentinel {
+            return "sentinel://\(sentinels.map(\.description).joined(separator: ","))/\(masterName ?? "")?db=\(database)"
+        }
+        return switch endpoint {
         case .tcp(let host, let port): "redis://\(host):\(port)/\(database)"
         case .unix(let path): "unix://\(path)?db=\(database)"
         }

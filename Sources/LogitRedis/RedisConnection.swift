@@ -24,13 +24,32 @@ public enum RedisArgument: Sendable, ExpressibleByStringLiteral, ExpressibleByIn
 /// This is the project's only boundary to a C library (our own C kernels are in CLogitKernels). Every call blocks,
 /// so `RedisClient` runs them on its own thread pool, never on an event loop or the cooperative pool. Commands go
 /// through `redisAppendCommandArgv` (binary-safe, no format strings); every reply is checked for NULL, copied into a
-/// `RedisReply`, and freed. After an I/O or protocol error (`ctx->err` set) hiredis documents the context as
-/// unusable: the connection marks itself broken and `RedisClient` drops it and dials a new one.
+/// `RedisReply`, and freed.
+///
+/// **Invariant: replies never go out of step.** After any call, successful or not, either every reply that was
+/// sent for has been read, or the connection is marked broken and is never used again. The code holds it by
+/// construction, not by care at each call site:
+/// - `pipeline` (and so `command`) reads the reply of every command it sent before it throws anything; an error
+///   reply that must become a thrown error (`LOADING`, `BUSY`, `NOAUTH`, `READONLY`, ...) is remembered and thrown
+///   only after the last reply is read;
+/// - an I/O or protocol error (`ctx->err` set, which hiredis documents as leaving the context unusable), a read
+///   timeout included, marks the connection broken, whatever was still unread;
+/// - `isReusable` is true only with no reply outstanding, no `MULTI` left open and nothing broken, and it is the
+///   only test `RedisClient` applies before a connection goes back to its pool: anything else is closed.
 public final class RedisConnection: @unchecked Sendable {
-    // @unchecked Sendable: `context` and `isBroken` are only touched by the one thread that holds this connection;
-    // `RedisClient` lends a connection to a single pool thread at a time (checkout/checkin under a mutex).
+    // @unchecked Sendable: `context` and the state below are only touched by the one thread that holds this
+    // connection; `RedisClient` lends a connection to a single pool thread at a time (checkout/checkin under a mutex).
     private let context: UnsafeMutablePointer<redisContext>
     public private(set) var isBroken = false
+    /// Commands sent whose replies have not been read yet.
+    private var outstandingReplies = 0
+    /// True between an accepted `MULTI` and its `EXEC` or `DISCARD`.
+    private var inTransaction = false
+    /// Set when Redis answered `READONLY`: this address is no longer the primary (a failover happened).
+    public private(set) var sawReadOnlyReplica = false
+
+    /// True when the connection may serve another caller: every reply read, no transaction open, not broken.
+    public var isReusable: Bool { !isBroken && outstandingReplies == 0 && !inTransaction }
 
     public init(_ configuration: RedisConfiguration) throws(RedisError) {
         let timeout = Self.timeval(seconds: configuration.connectTimeoutSeconds)
@@ -66,38 +85,74 @@ public final class RedisConnection: @unchecked Sendable {
     /// Error replies that mean "not now" rather than "never": answered like an unreachable Redis (503, retry).
     static let transientErrorPrefixes = ["LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN"]
 
-    /// Sends one command and waits for its reply. A Redis error reply is returned as `.error`, not thrown;
-    /// `NOAUTH` is thrown as an authentication failure.
+    /// Sends one command and waits for its reply. A Redis error reply is returned as `.error`, not thrown, except
+    /// those that `pipeline` throws.
     public func command(_ arguments: [RedisArgument]) throws(RedisError) -> RedisReply {
         try pipeline([arguments])[0]
     }
 
     /// Sends several commands in one write and reads their replies in order (one round trip).
+    ///
+    /// Error replies come back as `.error`, except: `NOAUTH`/`WRONGPASS` (thrown as an authentication failure), the
+    /// transient ones (`LOADING`, `BUSY`, ...: thrown as temporarily unavailable) and `READONLY` (the address is now a
+    /// replica: thrown as temporarily unavailable, and the connection is not reused). Each is thrown only once every
+    /// reply of the pipeline has been read, so the connection stays in step.
     public func pipeline(_ commands: [[RedisArgument]]) throws(RedisError) -> [RedisReply] {
         guard !isBroken else { throw .connectionLost("the Redis connection is closed") }
         for arguments in commands { try append(arguments) }
         var replies: [RedisReply] = []
         replies.reserveCapacity(commands.count)
-        for _ in commands {
-            var raw: UnsafeMutableRawPointer? = nil
-            let status = redisGetReply(context, &raw)
-            guard status == REDIS_OK, let raw else {
-                isBroken = true
-                throw .connectionLost("lost the connection to Redis: \(Self.errorText(context))")
-            }
-            let reply = raw.assumingMemoryBound(to: redisReply.self)
-            defer { freeReplyObject(raw) }
-            let decoded = Self.decode(reply)
-            if case .error(let message) = decoded, message.hasPrefix("NOAUTH") || message.hasPrefix("WRONGPASS") {
-                throw .authenticationFailed("Redis needs a password: set it in REDIS_URL or REDIS_PASSWORD (\(message))")
-            }
-            if case .error(let message) = decoded, Self.transientErrorPrefixes.contains(where: { message.hasPrefix($0) }) {
-                // Redis is up but cannot serve yet (e.g. still loading its AOF after a restart): unavailable, retry later.
-                throw .temporarilyUnavailable("Redis cannot serve yet: \(message)")
-            }
-            replies.append(decoded)
+        var deferred: RedisError? = nil
+        for arguments in commands {
+            let reply = try readReply()
+            if deferred == nil { deferred = thrownError(for: reply) }
+            trackTransaction(arguments, reply)
+            replies.append(reply)
         }
+        if let deferred { throw deferred }
         return replies
+    }
+
+    /// Reads one reply; a failed read breaks the connection (hiredis leaves its context unusable).
+    private func readReply() throws(RedisError) -> RedisReply {
+        var raw: UnsafeMutableRawPointer? = nil
+        let status = redisGetReply(context, &raw)
+        guard status == REDIS_OK, let raw else {
+            isBroken = true
+            throw .connectionLost("lost the connection to Redis: \(Self.errorText(context))")
+        }
+        defer { freeReplyObject(raw) }
+        outstandingReplies -= 1
+        return Self.decode(raw.assumingMemoryBound(to: redisReply.self))
+    }
+
+    /// The error a reply must be thrown as, if any (see `pipeline`).
+    private func thrownError(for reply: RedisReply) -> RedisError? {
+        guard case .error(let message) = reply else { return nil }
+        if message.hasPrefix("NOAUTH") || message.hasPrefix("WRONGPASS") {
+            return .authenticationFailed("Redis needs a password: set it in REDIS_URL or REDIS_PASSWORD (\(message))")
+        }
+        if Self.transientErrorPrefixes.contains(where: { message.hasPrefix($0) }) {
+            // Redis is up but cannot serve yet (e.g. still loading its AOF after a restart): unavailable, retry later.
+            return .temporarilyUnavailable("Redis cannot serve yet: \(message)")
+        }
+        if message.hasPrefix("READONLY") {
+            // A replica now sits at this address (it was demoted in a failover): find the primary again.
+            sawReadOnlyReplica = true
+            isBroken = true
+            return .temporarilyUnavailable("Redis at this address is now a read-only replica: \(message)")
+        }
+        return nil
+    }
+
+    /// Follows MULTI/EXEC/DISCARD, so that a connection is never pooled with a transaction open.
+    private func trackTransaction(_ arguments: [RedisArgument], _ reply: RedisReply) {
+        guard case .text(let name) = arguments.first, name.count <= 7 else { return }
+        switch name.uppercased() {
+        case "MULTI": if reply == .status("OK") { inTransaction = true }
+        case "EXEC", "DISCARD": inTransaction = false
+        default: break
+        }
     }
 
     private func append(_ arguments: [RedisArgument]) throws(RedisError) {
@@ -136,6 +191,7 @@ public final class RedisConnection: @unchecked Sendable {
             isBroken = true
             throw .connectionLost("cannot send a command to Redis: \(Self.errorText(context))")
         }
+        outstandingReplies += 1
     }
 
     static func decode(_ reply: UnsafeMutablePointer<redisReply>) -> RedisReply {
