@@ -1,3 +1,5 @@
+import NIOCore
+
 /// A job taken by a worker: which model, which worker, and which attempt (the fencing token).
 public struct Claim: Sendable, Equatable {
     public let id: ModelID
@@ -7,9 +9,10 @@ public struct Claim: Sendable, Equatable {
 
 /// The reliable training queue on Redis.
 ///
-/// A job is a model id. `enqueue` stores the data, the model hash and the id in one MULTI/EXEC. A worker moves an
-/// id from `{p}jobs` into its own `{p}processing:{worker}` list with `BLMOVE` (so a job is always in exactly one
-/// list), then `claim`'s script marks the model `training` and increments `attempts`. Every later write of that
+/// A job is a model id. `enqueue` stores the data, the model hash and the id in one script. A worker moves an id
+/// from `{p}jobs` into its own `{p}processing:{worker}` list with `BLMOVE` (`take`), then `claim`'s script marks the
+/// model `training` and increments `attempts`. A live worker `reconcile`s its processing list on every take and
+/// every heartbeat: an id in it that the worker is not working on goes back to the queue at once. Every later write of that
 /// worker (`progress`, `complete`, `fail`, `handBack`) runs as a Lua script that first checks the model is still
 /// `training` under this worker and this attempt, so a worker that lost its lease and finishes late changes nothing.
 /// A worker keeps a lease key alive by heartbeat; `reap` returns the jobs of workers whose lease expired.
@@ -22,23 +25,78 @@ public struct JobQueue: Sendable {
         self.keys = keys
     }
 
-    /// Stores the training data and the model hash, indexes the model and queues its job, atomically.
-    public func enqueue(_ id: ModelID, data: [UInt8], fields: [(String, String)], createdAtMilliseconds: Int64) async throws(RedisError) {
-        var hset: [RedisArgument] = ["HSET", .text(keys.model(id))]
-        for (name, value) in fields { hset += [.text(name), .text(value)] }
-        let replies = try await client.pipeline([
-            ["MULTI"],
-            ["SET", .text(keys.trainingData(id)), .bytes(data)],
-            hset,
-            ["ZADD", .text(keys.modelIndex), RedisArgument(createdAtMilliseconds), .text(id.rawValue)],
-            ["LPUSH", .text(keys.pendingJobs), .text(id.rawValue)],
-            ["EXEC"],
-        ])
-        guard let results = replies.last?.array else {
-            throw .serverError("Redis did not store the job: \(replies.compactMap { if case .error(let e) = $0 { e } else { nil } }.joined(separator: "; "))")
+    /// Training data larger than this goes to Redis in chunks of this size before the job is committed, so that the
+    /// client's output buffer holds one chunk, not a copy of the whole body (a 150 MB upload cost the API ~5× its
+    /// size in copies when it went as one command).
+    public static let uploadChunkBytes = 8 << 20
+
+    /// How long a half-uploaded training body may live in Redis if its request never commits (the API died).
+    static let uploadExpiryMilliseconds = 3_600_000
+
+    /// Stores the training data and the model hash, indexes the model and queues its job: all of it or nothing, in
+    /// one script. Large data is first appended in chunks to `{p}upload:{id}`, which the script renames.
+    ///
+    /// With `replicas` > 0, it returns only once `WAIT` reports that many replicas have the job. When fewer
+    /// acknowledge it within `ackTimeoutMilliseconds`, the job is deleted again (it must not run behind a refused
+    /// request) and this throws `temporarilyUnavailable`.
+    public func enqueue(
+        _ id: ModelID, data: ByteBuffer, fields: [(String, String)], createdAtMilliseconds: Int64, replicas: Int = 0,
+        ackTimeoutMilliseconds: Int = 1000
+    ) async throws(RedisError) {
+        let uploaded = data.readableBytes > Self.uploadChunkBytes
+        if uploaded { try await upload(id, data) }
+        var command: [RedisArgument] = [
+            "EVAL", .text(Scripts.enqueue), 5, .text(keys.model(id)), .text(keys.trainingData(id)), .text(keys.modelIndex),
+            .text(keys.pendingJobs), .text(keys.upload(id)), .text(id.rawValue), RedisArgument(createdAtMilliseconds),
+            uploaded ? "upload" : "inline", uploaded ? "" : .buffer(data),
+        ]
+        for (name, value) in fields { command += [.text(name), .text(value)] }
+        guard replicas > 0 else {
+            try await client.send(command)
+            return
         }
-        if let failure = results.first(where: { if case .error = $0 { true } else { false } }), case .error(let message) = failure {
-            throw .serverError("Redis did not store the job: \(message)")
+        // WAIT counts the replicas that have every write of this connection so far: same connection as the script.
+        let deleteCommand = deleteCommand(id)
+        let enqueueCommand = command
+        try await client.withConnection { (connection) throws(RedisError) in
+            let replies = try connection.pipeline([enqueueCommand, ["WAIT", RedisArgument(replicas), RedisArgument(ackTimeoutMilliseconds)]])
+            if case .error(let message) = replies[0] { throw .serverError(message) }
+            let acknowledged = replies[1].integer ?? 0
+            guard acknowledged >= replicas else {
+                _ = try? connection.command(deleteCommand)
+                throw .temporarilyUnavailable(
+                    "only \(acknowledged) of the \(replicas) replicas required (--min-replicas-ack) acknowledged the job within \(ackTimeoutMilliseconds) ms; it was not accepted")
+            }
+        }
+    }
+
+    /// The command that removes a model and all its keys (and its job, wherever it is); replies 1 when it existed.
+    func deleteCommand(_ id: ModelID) -> [RedisArgument] {
+        [
+            "EVAL", .text(Scripts.delete), 4, .text(keys.model(id)), .text(keys.trainingData(id)), .text(keys.pendingJobs),
+            .text(keys.modelIndex), .text(id.rawValue), .text(keys.prefix),
+        ]
+    }
+
+    public func enqueue(_ id: ModelID, data: [UInt8], fields: [(String, String)], createdAtMilliseconds: Int64) async throws(RedisError) {
+        try await enqueue(id, data: ByteBuffer(bytes: data), fields: fields, createdAtMilliseconds: createdAtMilliseconds)
+    }
+
+    /// Appends `data` to the upload key chunk by chunk, one round trip each, on one connection.
+    private func upload(_ id: ModelID, _ data: ByteBuffer) async throws(RedisError) {
+        let key = keys.upload(id)
+        try await client.withConnection { (connection) throws(RedisError) in
+            var offset = data.readerIndex
+            while offset < data.writerIndex {
+                let length = min(Self.uploadChunkBytes, data.writerIndex - offset)
+                let chunk = data.getSlice(at: offset, length: length)!
+                let command: [RedisArgument] =
+                    offset == data.readerIndex
+                    ? ["SET", .text(key), .buffer(chunk), "PX", RedisArgument(Self.uploadExpiryMilliseconds)]
+                    : ["APPEND", .text(key), .buffer(chunk)]
+                if case .error(let message) = try connection.command(command) { throw .serverError(message) }
+                offset += length
+            }
         }
     }
 
@@ -56,23 +114,42 @@ public struct JobQueue: Sendable {
         try await client.send("DEL", .text(keys.lease(worker: worker)))
     }
 
-    /// Waits up to `timeoutSeconds` for a job and claims it; nil when none came.
-    public func claim(worker: String, timeoutSeconds: Double) async throws(RedisError) -> Claim? {
+    /// Waits up to `timeoutSeconds` for a job and moves its id into the worker's processing list; nil when none came.
+    /// The job is not claimed yet: call `claim` next. (Two steps, because a blocking command cannot run in a script.)
+    public func take(worker: String, timeoutSeconds: Double) async throws(RedisError) -> ModelID? {
         let processing = keys.processing(worker: worker)
         while true {
             let moved = try await client.send("BLMOVE", .text(keys.pendingJobs), .text(processing), "RIGHT", "LEFT", .text(String(timeoutSeconds)))
             guard let text = moved.string else { return nil }
-            guard let id = ModelID(validating: text) else {
-                // Not ours (someone pushed garbage): drop it rather than fail forever.
-                try await client.send("LREM", .text(processing), 0, .text(text))
-                continue
-            }
-            let attempt = try await client.send(
-                "EVAL", .text(Scripts.claim), 2, .text(keys.model(id)), .text(processing),
-                .text(id.rawValue), .text(worker), .text(Timestamp.now()))
-            if let attempt = attempt.integer, attempt > 0 { return Claim(id: id, worker: worker, attempt: attempt) }
-            // Deleted or already finished while queued: the script dropped it; take the next one.
+            if let id = ModelID(validating: text) { return id }
+            // Not ours (someone pushed garbage): drop it rather than fail forever.
+            try await client.send("LREM", .text(processing), 0, .text(text))
         }
+    }
+
+    /// Claims a taken job: `training`, one more attempt, this worker. Nil when the job was dropped (deleted, or
+    /// already claimed or finished: a second copy of its id).
+    public func claim(_ id: ModelID, worker: String) async throws(RedisError) -> Claim? {
+        let attempt = try await client.send(
+            "EVAL", .text(Scripts.claim), 2, .text(keys.model(id)), .text(keys.processing(worker: worker)),
+            .text(id.rawValue), .text(worker), .text(Timestamp.now()))
+        guard let attempt = attempt.integer, attempt > 0 else { return nil }
+        return Claim(id: id, worker: worker, attempt: attempt)
+    }
+
+    /// Waits up to `timeoutSeconds` for a job and claims it; nil when none came (or it was dropped).
+    public func claim(worker: String, timeoutSeconds: Double) async throws(RedisError) -> Claim? {
+        guard let id = try await take(worker: worker, timeoutSeconds: timeoutSeconds) else { return nil }
+        return try await claim(id, worker: worker)
+    }
+
+    /// Gives back every job in the worker's processing list that it is not `working` on (see `Scripts.reconcile`).
+    /// Returns how many went back.
+    public func reconcile(worker: String, working: [ModelID], maxAttempts: Int) async throws(RedisError) -> Int {
+        let reply = try await client.send(
+            ["EVAL", .text(Scripts.reconcile), 1, .text(keys.processing(worker: worker)), .text(keys.prefix), .text(worker),
+             RedisArgument(maxAttempts), .text(Timestamp.now())] + working.map { .text($0.rawValue) })
+        return Int(reply.integer ?? 0)
     }
 
     /// What a claimed job needs, in one round trip: its training CSV (nil if it is gone) and its parameters (JSON).

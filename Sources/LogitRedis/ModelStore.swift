@@ -59,12 +59,9 @@ public struct ModelStore: Sendable {
         return (total, zip(ids, hashes.map(Self.hash)).filter { !$0.1.isEmpty })
     }
 
-    /// Removes a model and all its keys (and its job, if still queued). False when there was no such model.
+    /// Removes a model and all its keys (and its job, if queued or training). False when there was no such model.
     public func delete(_ id: ModelID) async throws(RedisError) -> Bool {
-        try await client.send(
-            "EVAL", .text(Scripts.delete), 4, .text(keys.model(id)), .text(keys.trainingData(id)), .text(keys.pendingJobs),
-            .text(keys.modelIndex), .text(id.rawValue)
-        ).integer == 1
+        try await client.send(JobQueue(client: client, keys: keys).deleteCommand(id)).integer == 1
     }
 
     static func hash(_ reply: RedisReply) -> [String: String] {

@@ -1,20 +1,31 @@
 import CHiredis
 import Foundation
+import NIOCore
 
 /// One argument of a Redis command: text or raw bytes (binary-safe either way).
 public enum RedisArgument: Sendable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
     case text(String)
     case bytes([UInt8])
+    /// Bytes sent straight from a buffer, without a copy on our side (large training bodies).
+    case buffer(ByteBuffer)
 
     public init(stringLiteral value: String) { self = .text(value) }
     public init(integerLiteral value: Int) { self = .text(String(value)) }
     public init(_ value: some BinaryInteger) { self = .text(String(value)) }
     public init(_ value: Double) { self = .text(String(value)) }
 
-    var utf8Count: Int {
-        switch self {
-        case .text(let text): text.utf8.count
-        case .bytes(let bytes): bytes.count
+    /// Runs `body` with the argument's bytes, valid only for its duration.
+    func withBytes<T>(_ body: (UnsafeRawBufferPointer) throws(RedisError) -> T) throws(RedisError) -> T {
+        do {
+            switch self {
+            case .text(var text): return try text.withUTF8 { try body(UnsafeRawBufferPointer($0)) }
+            case .bytes(let bytes): return try bytes.withUnsafeBytes { try body($0) }
+            case .buffer(let buffer): return try buffer.withUnsafeReadableBytes { try body($0) }
+            }
+        } catch let error as RedisError {
+            throw error
+        } catch {
+            preconditionFailure("only RedisError is thrown here")
         }
     }
 }
@@ -156,38 +167,28 @@ public final class RedisConnection: @unchecked Sendable {
     }
 
     private func append(_ arguments: [RedisArgument]) throws(RedisError) {
-        // One buffer holds every argument back to back; argv points into it.
-        let total = arguments.reduce(0) { $0 + $1.utf8Count }
-        let storage = UnsafeMutablePointer<CChar>.allocate(capacity: max(total, 1))
-        defer { storage.deallocate() }
         var pointers = [UnsafePointer<CChar>?]()
         var lengths = [Int]()
         pointers.reserveCapacity(arguments.count)
         lengths.reserveCapacity(arguments.count)
-        var offset = 0
-        for argument in arguments {
-            let start = storage + offset
-            switch argument {
-            case .text(let text):
-                var text = text
-                text.withUTF8 { utf8 in
-                    utf8.withMemoryRebound(to: CChar.self) { if let base = $0.baseAddress { start.update(from: base, count: $0.count) } }
-                }
-            case .bytes(let bytes):
-                bytes.withUnsafeBufferPointer { buffer in
-                    buffer.withMemoryRebound(to: CChar.self) { if let base = $0.baseAddress { start.update(from: base, count: $0.count) } }
+        // Each argument's bytes are pinned (a closure each, nested) while hiredis copies them into its output buffer:
+        // no copy of ours, which matters for a training body of hundreds of megabytes.
+        func pin(_ index: Int) throws(RedisError) -> Int32 {
+            guard index < arguments.count else {
+                return pointers.withUnsafeMutableBufferPointer { argv in
+                    lengths.withUnsafeBufferPointer { argvlen in
+                        redisAppendCommandArgv(context, Int32(arguments.count), argv.baseAddress, argvlen.baseAddress)
+                    }
                 }
             }
-            pointers.append(UnsafePointer(start))
-            lengths.append(argument.utf8Count)
-            offset += argument.utf8Count
-        }
-        let status = pointers.withUnsafeMutableBufferPointer { argv in
-            lengths.withUnsafeBufferPointer { argvlen in
-                redisAppendCommandArgv(context, Int32(arguments.count), argv.baseAddress, argvlen.baseAddress)
+            return try arguments[index].withBytes { (bytes) throws(RedisError) -> Int32 in
+                pointers.append((bytes.baseAddress ?? UnsafeRawPointer(("" as StaticString).utf8Start))  // hiredis copies 0 bytes from it
+                    .assumingMemoryBound(to: CChar.self))
+                lengths.append(bytes.count)
+                return try pin(index + 1)
             }
         }
-        guard status == REDIS_OK else {
+        guard try pin(0) == REDIS_OK else {
             isBroken = true
             throw .connectionLost("cannot send a command to Redis: \(Self.errorText(context))")
         }

@@ -4,12 +4,16 @@
 /// on a cluster, all keys of a deployment must share a hash tag (e.g. prefix `{lr}:`).
 enum Scripts {
     /// KEYS: model, processing. ARGV: id, worker, now. Returns the attempt number, or -1 (job dropped: the model is
-    /// gone or not queued).
+    /// gone or not queued, e.g. a second copy of an id that another worker has already claimed).
+    ///
+    /// The id is put back in the processing list if a reconciliation took it out meanwhile (see `reconcile`), so
+    /// that a claimed job is always in its worker's list, where the reaper finds it should the worker die.
     static let claim = """
         if redis.call('HGET', KEYS[1], 'state') ~= 'queued' then
           redis.call('LREM', KEYS[2], 0, ARGV[1])
           return -1
         end
+        if not redis.call('LPOS', KEYS[2], ARGV[1]) then redis.call('LPUSH', KEYS[2], ARGV[1]) end
         local attempt = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
         redis.call('HSET', KEYS[1], 'state', 'training', 'started_at', ARGV[3], 'worker', ARGV[2], 'progress_iteration', '0')
         redis.call('HDEL', KEYS[1], 'progress_objective', 'progress_updated_at')
@@ -56,35 +60,47 @@ enum Scripts {
         return 1
         """
 
-    /// KEYS: workers set. ARGV: prefix, max attempts, now.
-    static let reap = """
+    /// `giveBack(prefix, id, maxAttempts, now)`: puts a job that no process is working on back in the queue. A queued
+    /// id is queued again; a training one is queued again (counted as `reclaimed`), or ends `failed` once it has used
+    /// `maxAttempts`. Anything else (ready, failed, deleted) needs nothing. Returns 1 when it moved the job.
+    static let giveBack = """
+        local function giveBack(prefix, id, maxAttempts, now)
+          local model = prefix .. 'model:' .. id
+          local f = redis.call('HMGET', model, 'state', 'attempts')
+          if f[1] == 'queued' then
+            redis.call('RPUSH', prefix .. 'jobs', id)
+            return 1
+          elseif f[1] == 'training' then
+            local attempts = tonumber(f[2] or '0')
+            if attempts >= tonumber(maxAttempts) then
+              redis.call('HSET', model, 'state', 'failed', 'finished_at', now,
+                'error', 'worker lost ' .. attempts .. ' times (its lease expired each time); giving up')
+              redis.call('HDEL', model, 'worker')
+              redis.call('DEL', prefix .. 'data:' .. id)
+              redis.call('HINCRBY', prefix .. 'stats', 'failed', 1)
+            else
+              redis.call('HSET', model, 'state', 'queued')
+              redis.call('HDEL', model, 'worker')
+              redis.call('RPUSH', prefix .. 'jobs', id)
+              redis.call('HINCRBY', prefix .. 'stats', 'reclaimed', 1)
+            end
+            return 1
+          end
+          return 0
+        end
+
+        """
+
+    /// KEYS: workers set. ARGV: prefix, max attempts, now. Every job of every worker whose lease has expired goes
+    /// back (`giveBack`), and the worker is unlisted.
+    static let reap = giveBack + """
         local prefix = ARGV[1]
         local moved = 0
         for _, worker in ipairs(redis.call('SMEMBERS', KEYS[1])) do
           if redis.call('EXISTS', prefix .. 'worker:' .. worker) == 0 then
             local processing = prefix .. 'processing:' .. worker
             for _, id in ipairs(redis.call('LRANGE', processing, 0, -1)) do
-              local model = prefix .. 'model:' .. id
-              local state = redis.call('HGET', model, 'state')
-              if state == 'training' then
-                local attempts = tonumber(redis.call('HGET', model, 'attempts') or '0')
-                if attempts >= tonumber(ARGV[2]) then
-                  redis.call('HSET', model, 'state', 'failed', 'finished_at', ARGV[3],
-                    'error', 'worker lost ' .. attempts .. ' times (its lease expired each time); giving up')
-                  redis.call('HDEL', model, 'worker')
-                  redis.call('DEL', prefix .. 'data:' .. id)
-                  redis.call('HINCRBY', prefix .. 'stats', 'failed', 1)
-                else
-                  redis.call('HSET', model, 'state', 'queued')
-                  redis.call('HDEL', model, 'worker')
-                  redis.call('RPUSH', prefix .. 'jobs', id)
-                  redis.call('HINCRBY', prefix .. 'stats', 'reclaimed', 1)
-                end
-                moved = moved + 1
-              elseif state == 'queued' then
-                redis.call('RPUSH', prefix .. 'jobs', id)
-                moved = moved + 1
-              end
+              moved = moved + giveBack(prefix, id, ARGV[2], ARGV[3])
             end
             redis.call('DEL', processing)
             redis.call('SREM', KEYS[1], worker)
@@ -93,9 +109,52 @@ enum Scripts {
         return moved
         """
 
-    /// KEYS: model, data, jobs, index. ARGV: id. Returns 1 when the model existed.
+    /// KEYS: processing. ARGV: prefix, worker, max attempts, now, then the ids this worker is working on.
+    ///
+    /// A live worker's own check of its processing list: every id in it that the worker is not working on leaves
+    /// the list and goes back (`giveBack`) when it is queued, or training under this worker. (Ids can be stranded
+    /// there when a reply was lost after `BLMOVE`, or when a step between `BLMOVE` and the end of a job failed.) An
+    /// id training under another worker is only removed from this list. Returns how many jobs went back.
+    static let reconcile = giveBack + """
+        local working = {}
+        for i = 5, #ARGV do working[ARGV[i]] = true end
+        local moved = 0
+        for _, id in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+          if not working[id] then
+            local f = redis.call('HMGET', ARGV[1] .. 'model:' .. id, 'state', 'worker')
+            redis.call('LREM', KEYS[1], 0, id)
+            if f[1] == 'queued' or (f[1] == 'training' and f[2] == ARGV[2]) then
+              moved = moved + giveBack(ARGV[1], id, ARGV[3], ARGV[4])
+            end
+          end
+        end
+        return moved
+        """
+
+    /// KEYS: model, data, index, jobs, upload. ARGV: id, created-at ms, data source, data (or empty), then the model
+    /// hash's field/value pairs. With source `upload`, the data was sent beforehand in chunks to the upload key,
+    /// which becomes the data key here; with `inline`, it is ARGV[4]. One script, so a job is stored whole or not at
+    /// all. Returns 1, or an error when the upload key is gone (it expires if its request never commits).
+    static let enqueue = """
+        if ARGV[3] == 'upload' then
+          if redis.call('EXISTS', KEYS[5]) == 0 then return redis.error_reply('ERR the uploaded training data expired') end
+          redis.call('RENAME', KEYS[5], KEYS[2])
+          redis.call('PERSIST', KEYS[2])
+        else
+          redis.call('SET', KEYS[2], ARGV[4])
+        end
+        redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+        redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
+        redis.call('LPUSH', KEYS[4], ARGV[1])
+        return 1
+        """
+
+    /// KEYS: model, data, jobs, index. ARGV: id, prefix. Returns 1 when the model existed. A model in training also
+    /// leaves its worker's processing list; its worker's next progress write is refused, and it stops.
     static let delete = """
         local existed = redis.call('EXISTS', KEYS[1])
+        local worker = redis.call('HGET', KEYS[1], 'worker')
+        if worker then redis.call('LREM', ARGV[2] .. 'processing:' .. worker, 0, ARGV[1]) end
         redis.call('LREM', KEYS[3], 0, ARGV[1])
         redis.call('DEL', KEYS[1], KEYS[2])
         redis.call('ZREM', KEYS[4], ARGV[1])

@@ -18,7 +18,8 @@ func makeRouter(configuration: APIConfiguration, redis: RedisClient, metrics: AP
     router.middlewares.add(ProblemMiddleware(routes: table))
     let queue = JobQueue(client: redis, keys: configuration.keys)
     let store = ModelStore(client: redis, keys: configuration.keys)
-    ModelController(configuration: configuration, queue: queue, store: store).addRoutes(to: router, table: table)
+    let bodies = BodyBudget(limit: configuration.maxInFlightBodyBytes)
+    ModelController(configuration: configuration, queue: queue, store: store, bodies: bodies).addRoutes(to: router, table: table)
     HealthController(redis: redis).addRoutes(to: router, table: table)
     router.get("/metrics") { _, _ in
         Response(
@@ -41,7 +42,11 @@ public func buildApplication(configuration: APIConfiguration, redis: RedisClient
         router: buildRouter(configuration: configuration, redis: redis),
         server: .http1(
             configuration: .init(
-                additionalChannelHandlers: [ExpectContinueHandler()], idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
+                additionalChannelHandlers: [
+                    ExpectContinueHandler(),
+                    BodyTimeoutHandler(
+                        timeoutSeconds: configuration.bodyTimeoutSeconds, minimumBytesPerSecond: configuration.minimumBodyBytesPerSecond),
+                ], idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "logit"),
         logger: logger)
 }

@@ -10,6 +10,8 @@ struct ModelController: Sendable {
     let configuration: APIConfiguration
     let queue: JobQueue
     let store: ModelStore
+    /// Bounds the request bodies held at once (`APIConfiguration.maxInFlightBodyBytes`).
+    let bodies: BodyBudget
     let cache = ModelCache()
 
     func addRoutes(to router: Router<BasicRequestContext>, table: RouteTable) {
@@ -32,28 +34,30 @@ struct ModelController: Sendable {
         try authorize(request)
         guard request.hasCSVContentType else { throw ProblemError(.unsupportedMediaType, OriginalMessages.trainingNotCSV) }
         let parameters = try TrainingParameters.parse(query: request.queryItems)
-        var request = request
-        let body = try await request.collectBody(limit: configuration.maxTrainingBytes, limitName: "LOGIT_MAX_TRAINING_BYTES")
         let limits = configuration.csvLimits
-        // Validate the whole body before anything is written; large bodies are parsed off the request's thread.
-        let shape = try await Self.offload(bytes: body.readableBytes) {
-            try body.withBytes { bytes in try TrainingSet.validate(bytes, limits: limits) }
-        }
         let id = ModelID.generate()
-        let now = Date()
-        try await queue.enqueue(
-            id, data: Array(body.readableBytesView),
-            fields: [
-                (ModelField.state, ModelState.queued.rawValue),
-                (ModelField.createdAt, Timestamp.format(now)),
-                (ModelField.params, try String(decoding: JSONEncoder.sorted.encode(parameters), as: UTF8.self)),
-                (ModelField.classes, String(decoding: JSONValue.array(shape.classes.map { .string($0) }).serialized(), as: UTF8.self)),
-                (ModelField.featureCount, String(shape.featureCount)),
-                (ModelField.sampleCount, String(shape.rowCount)),
-                (ModelField.maxIter, String(parameters.maxIter)),
-                (ModelField.attempts, "0"),
-            ],
-            createdAtMilliseconds: Timestamp.milliseconds(now))
+        let shape = try await bodies.withBody(of: request, limit: configuration.maxTrainingBytes, limitName: "LOGIT_MAX_TRAINING_BYTES") { body in
+            // Validate the whole body before anything is written; large bodies are parsed off the request's thread.
+            let shape = try await Self.offload(bytes: body.readableBytes) {
+                try body.withBytes { bytes in try TrainingSet.validate(bytes, limits: limits) }
+            }
+            let now = Date()
+            try await queue.enqueue(
+                id, data: body,
+                fields: [
+                    (ModelField.state, ModelState.queued.rawValue),
+                    (ModelField.createdAt, Timestamp.format(now)),
+                    (ModelField.params, try String(decoding: JSONEncoder.sorted.encode(parameters), as: UTF8.self)),
+                    (ModelField.classes, String(decoding: JSONValue.array(shape.classes.map { .string($0) }).serialized(), as: UTF8.self)),
+                    (ModelField.featureCount, String(shape.featureCount)),
+                    (ModelField.sampleCount, String(shape.rowCount)),
+                    (ModelField.maxIter, String(parameters.maxIter)),
+                    (ModelField.attempts, "0"),
+                ],
+                createdAtMilliseconds: Timestamp.milliseconds(now), replicas: configuration.minReplicasAck,
+                ackTimeoutMilliseconds: configuration.replicaAckTimeoutMilliseconds)
+            return shape
+        }
         context.logger.info("Training job queued", metadata: ["model_id": "\(id)", "rows": "\(shape.rowCount)", "features": "\(shape.featureCount)"])
         return .json(
             .object([
@@ -117,8 +121,12 @@ struct ModelController: Sendable {
     func predict(_ request: Request, _ context: BasicRequestContext, status: HTTPResponse.Status) async throws -> Response {
         let id = try context.modelID()
         guard request.hasCSVContentType else { throw ProblemError(.unsupportedMediaType, OriginalMessages.predictionNotCSV) }
-        var request = request
-        let body = try await request.collectBody(limit: configuration.maxPredictionBytes, limitName: "LOGIT_MAX_PREDICTION_BYTES")
+        return try await bodies.withBody(of: request, limit: configuration.maxPredictionBytes, limitName: "LOGIT_MAX_PREDICTION_BYTES") { body in
+            try await predict(id, body, wantsCSV: request.headers[.accept].map { $0.lowercased().contains("text/csv") } ?? false, status: status)
+        }
+    }
+
+    private func predict(_ id: ModelID, _ body: ByteBuffer, wantsCSV: Bool, status: HTTPResponse.Status) async throws -> Response {
         guard let state = try await store.state(id) else { throw ProblemError.modelNotFound }
         switch state {
         case .queued, .training:
@@ -137,7 +145,6 @@ struct ModelController: Sendable {
             cache.put(id, loaded)
             model = loaded
         }
-        let wantsCSV = request.headers[.accept].map { $0.lowercased().contains("text/csv") } ?? false
         let bytes = try await Self.offload(bytes: body.readableBytes) { () throws -> [UInt8] in
             let rows = try body.withBytes { bytes in try FeatureRows.parse(bytes, featureCount: model.featureCount) }
             let probabilities = model.probabilities(rows.values)

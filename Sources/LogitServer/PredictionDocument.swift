@@ -49,8 +49,15 @@ enum PredictionDocument {
         return output
     }
 
-    static func csvField(_ text: String) -> String {
+    /// A CSV cell for a label: RFC 4180 quoting, and neutralized against spreadsheet formula injection as OWASP
+    /// recommends: a label that begins with `=`, `+`, `-`, `@`, tab or carriage return gets a leading `'`, so a
+    /// spreadsheet shows it as text instead of evaluating it. A label that is a number (`-1`, `+2.5`) stays as it is.
+    static func csvField(_ label: String) -> String {
+        var text = label
+        if let first = text.utf8.first, Self.formulaTriggers.contains(first), Double(text) == nil { text = "'" + text }
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
+
+    static let formulaTriggers: Set<UInt8> = [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D]
 }

@@ -2,10 +2,12 @@ import Hummingbird
 import LogitCore
 import LogitRedis
 import Logging
+import NIOHTTP1
 
 /// Maps every error to `application/problem+json` once, at the edge: Hummingbird's own errors (unknown route,
 /// body too large), Redis being unreachable (503 with `Retry-After`), CSV and parameter errors, and anything
-/// unexpected (a 500 whose detail says nothing internal; the error is logged).
+/// unexpected (a 500 whose detail says nothing internal; the error is logged). Malformed HTTP in a body (a bad
+/// chunk) is a 400.
 struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     let routes: RouteTable
 
@@ -27,6 +29,10 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             throw ProblemError(error.status, error.body ?? error.status.reasonPhrase, headers: error.headers)
         } catch let error as any HTTPResponseError {
             throw ProblemError(error.status, error.status.reasonPhrase)
+        } catch let error as HTTPParserError {
+            // The body itself is malformed HTTP (e.g. a bad chunk size): the client's fault, and the connection is
+            // unusable after it.
+            throw ProblemError(.badRequest, "The request is malformed HTTP: \(error).", headers: [.connection: "close"])
         } catch let error as RedisError {
             context.logger.warning("Redis unavailable", metadata: ["error": "\(error)"])
             throw ProblemError.redisUnavailable(error)

@@ -13,15 +13,6 @@ extension Request {
 
     var hasContentType: Bool { headers[.contentType] != nil }
 
-    /// The body, up to `limit` bytes; 413 with the limit's name past it.
-    mutating func collectBody(limit: Int, limitName: String) async throws -> ByteBuffer {
-        do {
-            return try await collectBody(upTo: limit)
-        } catch is NIOTooManyBytesError {
-            throw ProblemError(.contentTooLarge, "The body is larger than \(limit) bytes, the limit set by \(limitName).")
-        }
-    }
-
     /// The query items in order, percent-decoded.
     var queryItems: [(name: String, value: String)] {
         uri.queryParameters.map { (String($0.key), String($0.value)) }

@@ -35,8 +35,9 @@ struct JobRunner {
         do {
             outcome = try await train(signals, threads: threads)
         } catch {
-            // Redis failed before the fit started: leave the job where it is; the lease decides its fate.
-            logger.warning("Could not read the job from Redis; it will be retried", metadata: ["error": "\(error)"])
+            // Redis failed before the fit started: once this job is no longer marked as worked on, reconciliation
+            // returns it to the queue.
+            logger.warning("Could not read the job from Redis; it goes back to the queue", metadata: ["error": "\(error)"])
             return
         }
         switch outcome {
@@ -61,7 +62,7 @@ struct JobRunner {
     }
 
     private func train(_ signals: WorkerSignals, threads: NIOThreadPool) async throws -> Outcome {
-        guard let (data, paramsJSON) = try await queue.jobInput(claim.id) else {
+        guard let (data, paramsJSON) = try await retryingWhileUnavailable({ try await queue.jobInput(claim.id) }) else {
             return .failed("the job's training data is missing from Redis")
         }
         guard let paramsJSON, let parameters = try? JSONDecoder().decode(TrainingParameters.self, from: Data(paramsJSON)) else {
@@ -116,17 +117,23 @@ struct JobRunner {
 
     /// Writes a job's end state, retrying through Redis outages while the lease may still hold.
     private func settle(_ what: String, _ write: () async throws -> Bool) async {
+        do {
+            if try await !retryingWhileUnavailable(write) { logger.warning("Redis refused to \(what): this worker no longer holds the job") }
+        } catch {
+            logger.error("Could not \(what); the job goes back to the queue", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Runs `body`, again with backoff while Redis is unavailable (restarting, loading, failing over), for as long
+    /// as the lease could still hold; then throws the last error.
+    private func retryingWhileUnavailable<T>(_ body: () async throws -> T) async throws -> T {
         var backoff = Backoff()
         let deadline = ContinuousClock.now + .milliseconds(configuration.leaseMilliseconds * 4)
         while true {
             do {
-                if try await !write() { logger.warning("Redis refused to \(what): this worker no longer holds the job") }
-                return
+                return try await body()
             } catch {
-                guard (error as? RedisError)?.isUnavailable == true, ContinuousClock.now < deadline else {
-                    logger.error("Could not \(what); the job will be retried after its lease expires", metadata: ["error": "\(error)"])
-                    return
-                }
+                guard (error as? RedisError)?.isUnavailable == true, ContinuousClock.now < deadline else { throw error }
                 try? await Task.sleep(for: backoff.next())
             }
         }

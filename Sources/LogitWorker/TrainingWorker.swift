@@ -8,8 +8,10 @@ import Synchronization
 
 /// A worker process's service: takes training jobs from Redis, fits them and stores the models.
 ///
-/// `run()` keeps a lease alive (heartbeat), reaps jobs of dead workers, and runs `concurrency` job loops. On
-/// graceful shutdown it stops taking jobs; a running fit may go on for `shutdownGraceSeconds`, then it is
+/// `run()` keeps a lease alive (heartbeat), reaps jobs of dead workers, and runs `concurrency` job loops. Before
+/// every take and after every heartbeat it reconciles its own processing list with the jobs it is working on, so a
+/// job id stranded there (a reply lost after `BLMOVE`, a claim refused by Redis) goes back to the queue at once,
+/// not when this worker dies. On graceful shutdown it stops taking jobs; a running fit may go on for `shutdownGraceSeconds`, then it is
 /// cancelled and handed back to the queue (not counted as an attempt). It returns once every job is settled.
 public struct TrainingWorker: Service {
     let queue: JobQueue
@@ -66,6 +68,7 @@ public struct TrainingWorker: Service {
         while !Task.isCancelled && !signals.jobsSettled.load(ordering: .sequentiallyConsistent) {
             do {
                 try await queue.heartbeat(worker: configuration.workerID, leaseMilliseconds: configuration.leaseMilliseconds)
+                try await reconcile(signals)
                 if sinceReap >= configuration.reapMilliseconds {
                     sinceReap = 0
                     let moved = try await queue.reap(maxAttempts: configuration.maxAttempts)
@@ -84,18 +87,37 @@ public struct TrainingWorker: Service {
     private func jobLoop(_ signals: WorkerSignals, threads: NIOThreadPool) async {
         var backoff = Backoff()
         while !signals.stopTaking.load(ordering: .sequentiallyConsistent) && !Task.isCancelled {
-            let claim: Claim?
+            let id: ModelID?
             do {
-                claim = try await queue.claim(worker: configuration.workerID, timeoutSeconds: 1)
+                try await reconcile(signals)
+                id = try await queue.take(worker: configuration.workerID, timeoutSeconds: 1)
                 backoff.reset()
             } catch {
                 logger.warning("Redis unavailable; retrying", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: backoff.next())
                 continue
             }
+            guard let id else { continue }
+            signals.working.withLock { _ = $0.insert(id) }
+            defer { signals.working.withLock { _ = $0.remove(id) } }
+            let claim: Claim?
+            do {
+                claim = try await queue.claim(id, worker: configuration.workerID)
+            } catch {
+                // Taken but not claimed: once it is no longer marked as worked on, the next reconciliation returns it.
+                logger.warning("Could not claim a job; it goes back to the queue", metadata: ["model_id": "\(id)", "error": "\(error)"])
+                continue
+            }
             guard let claim else { continue }
             await JobRunner(queue: queue, claim: claim, configuration: configuration, logger: logger).run(signals, threads: threads)
         }
+    }
+
+    /// Gives back every job in this worker's processing list that none of its loops is working on.
+    private func reconcile(_ signals: WorkerSignals) async throws(RedisError) {
+        let working = signals.working.withLock { Array($0) }
+        let moved = try await queue.reconcile(worker: configuration.workerID, working: working, maxAttempts: configuration.maxAttempts)
+        if moved > 0 { logger.warning("Returned jobs this worker held but was not working on", metadata: ["jobs": "\(moved)"]) }
     }
 }
 
@@ -107,4 +129,7 @@ final class WorkerSignals: Sendable {
     let abandonJobs = Atomic<Bool>(false)
     /// Set when every job loop has ended.
     let jobsSettled = Atomic<Bool>(false)
+    /// The jobs this process's loops hold, from the moment `take` returns one until it is settled: what
+    /// reconciliation must leave alone.
+    let working = Mutex<Set<ModelID>>([])
 }

@@ -16,6 +16,14 @@ struct RedisOptions: ParsableArguments {
     @Option(name: .customLong("redis-url"), help: "Redis URL: redis://[:password@]host[:port][/db] or unix:///path (env REDIS_URL).")
     var url: String = environment("REDIS_URL") ?? "redis://127.0.0.1:6379"
 
+    @Option(
+        name: .customLong("redis-sentinels"),
+        help: "Redis Sentinels host:port[,host:port…] to ask for the primary; overrides the URL's host (env REDIS_SENTINELS).")
+    var sentinels: String? = environment("REDIS_SENTINELS")
+
+    @Option(name: .customLong("redis-master-name"), help: "The name the Sentinels monitor the primary under (env REDIS_MASTER_NAME).")
+    var masterName: String? = environment("REDIS_MASTER_NAME")
+
     @Option(name: .customLong("key-prefix"), help: "Prefix of every Redis key (env LOGIT_KEY_PREFIX).")
     var keyPrefix: String = environment("LOGIT_KEY_PREFIX") ?? "lr:"
 
@@ -24,7 +32,10 @@ struct RedisOptions: ParsableArguments {
 
     func redisConfiguration() throws -> RedisConfiguration {
         do {
-            return try RedisConfiguration(url: url, password: environment("REDIS_PASSWORD"))
+            var configuration = try RedisConfiguration(url: url, password: environment("REDIS_PASSWORD"))
+            configuration.sentinelPassword = environment("REDIS_SENTINEL_PASSWORD")
+            try configuration.useSentinels(sentinels, masterName: masterName)
+            return configuration
         } catch {
             throw ValidationError(error.description)
         }
@@ -61,12 +72,38 @@ struct ServeOptions: ParsableArguments {
     @Option(help: "Most distinct labels (env LOGIT_MAX_CLASSES).")
     var maxClasses: Int = environment("LOGIT_MAX_CLASSES").flatMap(Int.init) ?? 1_000
 
+    @Option(help: "Request body bytes held at once across all requests; 503 past it (env LOGIT_MAX_INFLIGHT_BODY_BYTES; default twice the largest body).")
+    var maxInflightBodyBytes: Int? = environment("LOGIT_MAX_INFLIGHT_BODY_BYTES").flatMap(Int.init)
+
+    @Option(help: "Seconds a request body may take, plus one per --min-body-rate bytes received; slower ones get 408 (env LOGIT_BODY_TIMEOUT).")
+    var bodyTimeout: Double = environment("LOGIT_BODY_TIMEOUT").flatMap(Double.init) ?? 30
+
+    @Option(help: "Bytes per second a request body must average beyond --body-timeout (env LOGIT_MIN_BODY_RATE).")
+    var minBodyRate: Int = environment("LOGIT_MIN_BODY_RATE").flatMap(Int.init) ?? 100 << 10
+
+    @Option(help: "Answer 201 to a training job only once N replicas have it (WAIT N); 0: do not wait (env LOGIT_MIN_REPLICAS_ACK).")
+    var minReplicasAck: Int = environment("LOGIT_MIN_REPLICAS_ACK").flatMap(Int.init) ?? 0
+
+    @Option(help: "Milliseconds to wait for --min-replicas-ack replicas before answering 503 (env LOGIT_REPLICA_ACK_TIMEOUT_MS).")
+    var replicaAckTimeoutMs: Int = environment("LOGIT_REPLICA_ACK_TIMEOUT_MS").flatMap(Int.init) ?? 1000
+
     var csvLimits: CSVLimits { CSVLimits(maxRows: maxRows, maxColumns: maxColumns, maxClasses: maxClasses) }
+
+    func validate() throws {
+        guard minReplicasAck >= 0 else { throw ValidationError("--min-replicas-ack must be 0 or more") }
+        guard replicaAckTimeoutMs >= 1 else { throw ValidationError("--replica-ack-timeout-ms must be at least 1") }
+        guard bodyTimeout > 0, minBodyRate >= 1 else { throw ValidationError("--body-timeout and --min-body-rate must be positive") }
+        if let maxInflightBodyBytes, maxInflightBodyBytes < max(maxTrainingBytes, maxPredictionBytes) {
+            throw ValidationError("--max-inflight-body-bytes must be at least the largest body limit (\(max(maxTrainingBytes, maxPredictionBytes)))")
+        }
+    }
 
     func apiConfiguration(keys: KeySchema) -> APIConfiguration {
         APIConfiguration(
             host: host, port: port, keys: keys, maxTrainingBytes: maxTrainingBytes, maxPredictionBytes: maxPredictionBytes,
-            csvLimits: csvLimits, apiToken: environment("LOGIT_API_TOKEN"))
+            csvLimits: csvLimits, apiToken: environment("LOGIT_API_TOKEN"), maxInFlightBodyBytes: maxInflightBodyBytes,
+            bodyTimeoutSeconds: bodyTimeout, minimumBodyBytesPerSecond: minBodyRate, minReplicasAck: minReplicasAck,
+            replicaAckTimeoutMilliseconds: replicaAckTimeoutMs)
     }
 }
 

@@ -1,0 +1,83 @@
+import HTTPTypes
+import NIOCore
+import NIOHTTPTypes
+
+/// Closes a connection whose request body arrives too slowly, after answering 408.
+///
+/// Hummingbird closes connections idle between requests and slow headers, but a body trickled one byte every few
+/// seconds held its connection (and its buffer) forever. A body may take `timeout` plus one second per
+/// `minimumBytesPerSecond` bytes received so far: a 512 MB upload at 1 MB/s is fine, a trickle is cut after `timeout`.
+/// One instance per connection (Hummingbird builds the handlers for each channel).
+final class BodyTimeoutHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundOut = HTTPResponsePart
+
+    private let timeout: TimeAmount
+    private let minimumBytesPerSecond: Int
+    private var started: NIODeadline = .now()
+    private var received = 0
+    private var check: RepeatedTask?
+
+    init(timeoutSeconds: Double, minimumBytesPerSecond: Int) {
+        self.timeout = .nanoseconds(Int64(timeoutSeconds * 1e9))
+        self.minimumBytesPerSecond = max(1, minimumBytesPerSecond)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let request):
+            started = .now()
+            received = 0
+            let hasBody = request.headerFields[.transferEncoding] != nil || (request.headerFields[.contentLength].map { $0 != "0" } ?? false)
+            if hasBody { startChecking(context) }
+        case .body(let buffer):
+            received += buffer.readableBytes
+        case .end:
+            stopChecking()
+        }
+        context.fireChannelRead(data)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        stopChecking()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        stopChecking()
+    }
+
+    /// The time the body may have taken so far.
+    private var allowance: TimeAmount {
+        timeout + .nanoseconds(Int64(Double(received) / Double(minimumBytesPerSecond) * 1e9))
+    }
+
+    private func startChecking(_ context: ChannelHandlerContext) {
+        stopChecking()
+        let period = TimeAmount.milliseconds(min(1000, max(10, timeout.nanoseconds / 4_000_000)))
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        check = context.eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { _ in
+            let (handler, context) = loopBound.value
+            guard NIODeadline.now() - handler.started > handler.allowance else { return }
+            handler.stopChecking()
+            handler.answerTimeout(context)
+        }
+    }
+
+    private func stopChecking() {
+        check?.cancel()
+        check = nil
+    }
+
+    private func answerTimeout(_ context: ChannelHandlerContext) {
+        let detail = #"{"type":"about:blank","title":"Request Timeout","status":408,"detail":"The request body arrived too slowly (LOGIT_BODY_TIMEOUT, LOGIT_MIN_BODY_RATE); the connection is closed."}"#
+        var head = HTTPResponse(status: .requestTimeout)
+        head.headerFields[.contentType] = "application/problem+json"
+        head.headerFields[.contentLength] = String(detail.utf8.count)
+        head.headerFields[.connection] = "close"
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(context.channel.allocator.buffer(string: detail))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+    }
+}
