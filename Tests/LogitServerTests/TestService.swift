@@ -16,14 +16,16 @@ struct TestService {
     let redis: RedisClient
     let server: RedisTestServer
 
+    /// With `live`, the API listens on a free loopback port (`client.port`), for tests that need real sockets.
     static func run(
-        worker: Bool = true, configure: (inout APIConfiguration) -> Void = { _ in },
+        worker: Bool = true, live: Bool = false, configure: (inout APIConfiguration) -> Void = { _ in },
         _ body: @Sendable (TestService) async throws -> Void
     ) async throws {
         let server = try RedisTestServer()
         defer { server.stop() }
         let redis = RedisClient(configuration: server.configuration, threads: 6)
         var configuration = APIConfiguration()
+        if live { configuration.port = 0 }
         configure(&configuration)
         var logger = Logger(label: "test")
         logger.logLevel = .warning
@@ -35,7 +37,7 @@ struct TestService {
         do {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 if worker { tasks.addTask { try await group.run() } }
-                try await app.test(.router) { client in
+                try await app.test(live ? .live : .router) { client in
                     try await body(TestService(client: client, redis: redis, server: server))
                 }
                 await group.triggerGracefulShutdown()

@@ -1,0 +1,164 @@
+import LogitRedis
+import LogitTestSupport
+import Foundation
+import NIOCore
+import Testing
+
+/// A live worker's reconciliation of its processing list, deletion of a job in training, and how jobs are stored:
+/// against a real redis-server.
+@Suite struct ReconciliationTests {
+    let queueTests = JobQueueTests()
+
+    func state(_ client: RedisClient, _ id: ModelID) async throws -> String? {
+        try await queueTests.field(client, "t:model:\(id)", "state")
+    }
+
+    func list(_ client: RedisClient, _ key: String) async throws -> [String] {
+        try await client.send("LRANGE", .text(key), 0, -1).array?.compactMap(\.string) ?? []
+    }
+
+    @Test func anIdStrandedInALiveWorkersListGoesBackAtOnce() async throws {
+        try await queueTests.withQueue { queue, client in
+            let id = try await queueTests.enqueue(queue)
+            try await queue.heartbeat(worker: "w1", leaseMilliseconds: 60_000)
+            // What a BLMOVE whose reply never reached the worker leaves behind: the id in its list, nobody on it.
+            try await client.send("LMOVE", "t:jobs", "t:processing:w1", "RIGHT", "LEFT")
+            #expect(try await queue.reap(maxAttempts: 3) == 0, "the worker is alive: the reaper cannot help")
+
+            #expect(try await queue.reconcile(worker: "w1", working: [], maxAttempts: 3) == 1)
+            #expect(try await list(client, "t:processing:w1").isEmpty)
+            #expect(try await list(client, "t:jobs") == [id.rawValue])
+            #expect(try await state(client, id) == "queued")
+        }
+    }
+
+    @Test func aJobClaimedButNotWorkedOnGoesBackAsAnAttempt() async throws {
+        try await queueTests.withQueue { queue, client in
+            let id = try await queueTests.enqueue(queue)
+            _ = try #require(try await queue.claim(worker: "w1", timeoutSeconds: 1))
+            // The worker holds it: reconciliation leaves it alone.
+            #expect(try await queue.reconcile(worker: "w1", working: [id], maxAttempts: 3) == 0)
+            #expect(try await list(client, "t:processing:w1") == [id.rawValue])
+            #expect(try await state(client, id) == "training")
+            // The worker is no longer on it (e.g. it could not read the job's data): back in the queue.
+            #expect(try await queue.reconcile(worker: "w1", working: [], maxAttempts: 3) == 1)
+            #expect(try await state(client, id) == "queued")
+            #expect(try await list(client, "t:jobs") == [id.rawValue])
+            #expect(try await client.send("HGET", "t:stats", "reclaimed").string == "1")
+            // At the attempt limit it ends failed instead.
+            _ = try #require(try await queue.claim(worker: "w1", timeoutSeconds: 1))
+            #expect(try await queue.reconcile(worker: "w1", working: [], maxAttempts: 2) == 1)
+            #expect(try await state(client, id) == "failed")
+        }
+    }
+
+    @Test func aClaimThatRacesAReconciliationKeepsTheJobInTheWorkersList() async throws {
+        try await queueTests.withQueue { queue, client in
+            let id = try await queueTests.enqueue(queue)
+            let taken = try #require(try await queue.take(worker: "w1", timeoutSeconds: 1))
+            // A heartbeat's reconciliation runs between the take and the claim, before the loop marked the id.
+            #expect(try await queue.reconcile(worker: "w1", working: [], maxAttempts: 3) == 1)
+            let claim = try #require(try await queue.claim(taken, worker: "w1"))
+            #expect(claim.attempt == 1)
+            #expect(try await list(client, "t:processing:w1") == [id.rawValue], "where the reaper looks if w1 dies")
+            // The copy the reconciliation queued is dropped by whoever takes it next.
+            let copy = try #require(try await queue.take(worker: "w2", timeoutSeconds: 1))
+            #expect(copy == id)
+            #expect(try await queue.claim(copy, worker: "w2") == nil)
+            #expect(try await list(client, "t:processing:w2").isEmpty)
+            #expect(try await queue.complete(claim, fields: []))
+            #expect(try await state(client, id) == "ready")
+        }
+    }
+
+    @Test func reconciliationLeavesOtherWorkersJobsAndFinishedOnesOut() async throws {
+        try await queueTests.withQueue { queue, client in
+            let finished = try await queueTests.enqueue(queue)
+            let claim = try #require(try await queue.claim(worker: "w1", timeoutSeconds: 1))
+            #expect(try await queue.complete(claim, fields: []))
+            let elsewhere = try await queueTests.enqueue(queue)
+            _ = try #require(try await queue.claim(worker: "w2", timeoutSeconds: 1))
+            // Both ids appear in w1's list (e.g. left there by a fault): neither goes back to the queue.
+            try await client.send("LPUSH", "t:processing:w1", .text(finished.rawValue), .text(elsewhere.rawValue))
+            #expect(try await queue.reconcile(worker: "w1", working: [], maxAttempts: 3) == 0)
+            #expect(try await list(client, "t:processing:w1").isEmpty)
+            #expect(try await list(client, "t:jobs").isEmpty)
+            #expect(try await state(client, elsewhere) == "training")
+        }
+    }
+
+    @Test func deletingAModelInTrainingFreesItsJobAndStopsItsWorker() async throws {
+        try await queueTests.withQueue { queue, client in
+            let id = try await queueTests.enqueue(queue)
+            let claim = try #require(try await queue.claim(worker: "w1", timeoutSeconds: 1))
+            #expect(try await ModelStore(client: client, keys: queue.keys).delete(id))
+            #expect(try await list(client, "t:processing:w1").isEmpty, "not left for a minute in the worker's list")
+            #expect(try await queue.progress(claim, iteration: 5, objective: 0.5) == false, "the worker's next progress write stops it")
+            #expect(try await client.send("EXISTS", .text("t:model:\(id)")).integer == 0)
+        }
+    }
+
+    @Test func aLargeBodyIsStoredWholeThroughChunks() async throws {
+        try await queueTests.withQueue { queue, client in
+            let id = ModelID.generate()
+            let size = JobQueue.uploadChunkBytes * 2 + 12_345
+            // Distinct bytes on both sides of every chunk boundary, so a lost, repeated or reordered chunk shows.
+            var data = ByteBuffer(repeating: UInt8(ascii: "x"), count: size)
+            for boundary in stride(from: 0, through: size, by: JobQueue.uploadChunkBytes) {
+                for offset in max(0, boundary - 3)..<min(size, boundary + 3) { data.setInteger(UInt8(truncatingIfNeeded: offset), at: offset) }
+            }
+            try await queue.enqueue(id, data: data, fields: [("state", "queued"), ("attempts", "0")], createdAtMilliseconds: 1)
+            let stored = try #require(try await queue.jobInput(id)).data
+            #expect(stored.count == size)
+            #expect(Data(stored) == Data(data.readableBytesView))
+            #expect(try await client.send("EXISTS", .text("t:upload:\(id)")).integer == 0, "the upload key became the data key")
+            #expect(try await client.send("PTTL", .text("t:data:\(id)")).integer == -1, "and lost the upload's expiry")
+            #expect(try await list(client, "t:jobs") == [id.rawValue])
+        }
+    }
+
+    @Test func withoutTheRequiredReplicasAJobIsRefusedAndNotLeftBehind() async throws {
+        try await queueTests.withQueue { queue, client in
+            let id = ModelID.generate()
+            await #expect(throws: RedisError.self) {
+                try await queue.enqueue(
+                    id, data: ByteBuffer(string: "1,a\n2,b\n"), fields: [("state", "queued")], createdAtMilliseconds: 1, replicas: 1,
+                    ackTimeoutMilliseconds: 50)
+            }
+            do {
+                try await queue.enqueue(
+                    id, data: ByteBuffer(string: "1,a\n2,b\n"), fields: [("state", "queued")], createdAtMilliseconds: 1, replicas: 1,
+                    ackTimeoutMilliseconds: 50)
+            } catch let error as RedisError {
+                #expect(error.isUnavailable, "answered 503, so the client retries")
+                #expect(error.message.contains("0 of the 1 replicas"))
+            }
+            #expect(try await client.send("DBSIZE").integer == 0, "no job runs behind a refused request")
+        }
+    }
+
+    @Test func aReplicaAcknowledgesAJob() async throws {
+        let primary = try RedisTestServer(arguments: ["--repl-diskless-sync-delay", "0"])
+        defer { primary.stop() }
+        let replica = try RedisTestServer(arguments: ["--replicaof", "127.0.0.1", String(primary.port)])
+        defer { replica.stop() }
+        let client = RedisClient(configuration: primary.configuration)
+        let replicaClient = RedisClient(configuration: replica.configuration)
+        let id = ModelID.generate()
+        do {
+            try await waitUntil("the replica to sync") {
+                (try? await replicaClient.send("INFO", "replication"))?.string?.contains("master_link_status:up") == true
+            }
+            try await JobQueue(client: client, keys: KeySchema(prefix: "t:")).enqueue(
+                id, data: ByteBuffer(string: "1,a\n2,b\n"), fields: [("state", "queued")], createdAtMilliseconds: 1, replicas: 1,
+                ackTimeoutMilliseconds: 5000)
+        } catch {
+            await client.shutdown()
+            await replicaClient.shutdown()
+            throw error
+        }
+        #expect(try await replicaClient.send("HGET", .text("t:model:\(id)"), "state").string == "queued", "on the replica when 201 is sent")
+        await client.shutdown()
+        await replicaClient.shutdown()
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import LogitCore
+import LogitRedis
+import LogitTestSupport
+import LogitWorker
+import Logging
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+/// Jobs that used to be stranded in a live worker's processing list: the worker must notice and give them back.
+/// The worker talks to Redis through a `FaultProxy`, so the faults are real lost replies and real refusals.
+@Suite struct StrandedJobTests {
+    static let workerConfiguration = WorkerConfiguration(leaseMilliseconds: 2000, heartbeatMilliseconds: 200, shutdownGraceSeconds: 1)
+
+    /// Runs an in-process worker on `redis` while `body` runs, then shuts it down gracefully.
+    static func withWorker(redis: RedisClient, _ body: @Sendable () async throws -> Void) async throws {
+        var logger = Logger(label: "test")
+        logger.logLevel = .error
+        let group = ServiceGroup(
+            services: [TrainingWorker(redis: redis, configuration: workerConfiguration, logger: logger)], gracefulShutdownSignals: [],
+            logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            do {
+                try await body()
+            } catch {
+                await group.triggerGracefulShutdown()
+                throw error
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+
+    func state(_ client: RedisClient, _ id: ModelID) async throws -> String? {
+        try await client.send("HGET", .text("lr:model:\(id)"), "state").string
+    }
+
+    func enqueueIris(_ client: RedisClient) async throws -> ModelID {
+        let id = ModelID.generate()
+        try await JobQueue(client: client, keys: KeySchema()).enqueue(
+            id, data: Fixtures.bytes("iris.csv"), fields: [("state", "queued"), ("attempts", "0"), ("params", String(decoding: try JSONEncoder().encode(TrainingParameters()), as: UTF8.self))], createdAtMilliseconds: 1)
+        return id
+    }
+
+    @Test func aJobWhoseTakeReplyIsLostCompletesWithinSeconds() async throws {
+        let server = try RedisTestServer()
+        defer { server.stop() }
+        let proxy = try FaultProxy(upstreamPort: server.port)
+        defer { proxy.stop() }
+        let direct = RedisClient(configuration: server.configuration)
+        let throughProxy = RedisClient(configuration: proxy.configuration)
+        let id = try await enqueueIris(direct)
+        // The worker's first BLMOVE moves the job into its list, and the connection is cut before the reply: the worker
+        // never learns the id, yet stays alive and keeps its lease, so the reaper will never give the job back.
+        proxy.inject(.cutBeforeReply, onCommand: "BLMOVE")
+        try await Self.withWorker(redis: throughProxy) {
+            try await waitUntil("the job to be taken", timeout: 10) { proxy.faultsInjected == 1 }
+            try await waitUntil("the stranded job to be trained", timeout: 5) { try await state(direct, id) == "ready" }
+        }
+        #expect(try await direct.send("HGET", .text("lr:model:\(id)"), "attempts").string == "1")
+        #expect(try await direct.send("KEYS", "lr:processing:*").array?.isEmpty == true)
+        await direct.shutdown()
+        await throughProxy.shutdown()
+    }
+
+    @Test func aClaimRefusedForLackOfMemoryDoesNotStrandTheJob() async throws {
+        let server = try RedisTestServer()
+        defer { server.stop() }
+        let proxy = try FaultProxy(upstreamPort: server.port)
+        defer { proxy.stop() }
+        let direct = RedisClient(configuration: server.configuration)
+        let throughProxy = RedisClient(configuration: proxy.configuration)
+        let id = try await enqueueIris(direct)
+        // Redis runs out of memory (maxmemory, noeviction) right between the worker's BLMOVE and its claim script.
+        let limited = FlagBox()
+        let port = server.port
+        proxy.onCommand { arguments in
+            guard arguments.first?.uppercased() == "EVAL", arguments.count > 1, arguments[1].contains("'attempts', 1"), limited.setOnce() else { return }
+            let connection = try? RedisConnection(RedisConfiguration(endpoint: .tcp(host: "127.0.0.1", port: port)))
+            _ = try? connection?.command(["CONFIG", "SET", "maxmemory-policy", "noeviction"])
+            _ = try? connection?.command(["CONFIG", "SET", "maxmemory", "1"])
+        }
+        try await Self.withWorker(redis: throughProxy) {
+            try await waitUntil("Redis to refuse the claim with OOM", timeout: 10) {
+                (try await direct.send("INFO", "errorstats").string ?? "").contains("errorstat_OOM")
+            }
+            #expect(try await state(direct, id) == "queued", "the claim did not run")
+            try await direct.send("CONFIG", "SET", "maxmemory", "0")
+            try await waitUntil("the job to be trained once memory is back", timeout: 5) { try await state(direct, id) == "ready" }
+        }
+        #expect(try await direct.send("HGET", .text("lr:model:\(id)"), "attempts").string == "1", "the refused claim was not an attempt")
+        #expect(try await direct.send("KEYS", "lr:processing:*").array?.isEmpty == true)
+        await direct.shutdown()
+        await throughProxy.shutdown()
+    }
+}
+
+/// A flag that is set once, from any thread.
+final class FlagBox: Sendable {
+    private let flag = Mutex(false)
+
+    /// True the first time only.
+    func setOnce() -> Bool {
+        flag.withLock { wasSet in
+            defer { wasSet = true }
+            return !wasSet
+        }
+    }
+}
