@@ -12,13 +12,15 @@ public final class RedisTestServer: Sendable {
 
     /// Starts a server; `arguments` are extra `redis-server` options (e.g. `["--requirepass", "secret"]`); `port` and
     /// `directory` reuse those of a stopped server (to restart it), else a free port and a new directory are picked.
-    public init(port: Int? = nil, directory reused: URL? = nil, arguments: [String] = []) throws {
+    /// With `waitingForData: false` it returns as soon as the server answers at all, `LOADING` included (to test
+    /// clients during the load of a large AOF).
+    public init(port: Int? = nil, directory reused: URL? = nil, arguments: [String] = [], waitingForData: Bool = true) throws {
         directory = reused ?? FileManager.default.temporaryDirectory.appendingPathComponent("logit-redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         // A picked port can be taken by someone else between picking and binding: then try another.
         for _ in 0..<5 {
             let candidate = try port ?? Self.freePort()
-            if let child = try Self.launch(port: candidate, directory: directory, arguments: arguments) {
+            if let child = try Self.launch(port: candidate, directory: directory, arguments: arguments, waitingForData: waitingForData) {
                 self.port = candidate
                 self.process = child
                 return
@@ -30,7 +32,7 @@ public final class RedisTestServer: Sendable {
     }
 
     /// Starts redis-server and waits until it answers; nil (and the process stopped) if it does not.
-    private static func launch(port: Int, directory: URL, arguments: [String]) throws -> ChildProcess? {
+    private static func launch(port: Int, directory: URL, arguments: [String], waitingForData: Bool) throws -> ChildProcess? {
         let child = try ChildProcess(executable: try which("redis-server"), arguments: [
             "--port", String(port), "--bind", "127.0.0.1", "--dir", directory.path, "--save", "", "--appendonly", "no",
             "--daemonize", "no", "--logfile", directory.appendingPathComponent("redis.log").path,
@@ -49,6 +51,8 @@ public final class RedisTestServer: Sendable {
                     }
                 } catch where error.isAuthenticationFailure {
                     return child  // up, and asking for the password it was given
+                } catch where !waitingForData && error.isUnavailable && !connection.isBroken {
+                    return child  // up, and loading its data
                 } catch {}
             }
             usleep(5_000)
@@ -90,5 +94,6 @@ public final class RedisTestServer: Sendable {
 
 public struct RedisTestServerError: Error, CustomStringConvertible {
     public let message: String
+    public init(message: String) { self.message = message }
     public var description: String { message }
 }
