@@ -61,6 +61,12 @@ public final class RedisTestServer: Sendable {
         return nil
     }
 
+    /// Kills the server at once (SIGKILL: nothing flushed, as in a crash or a lost machine); keeps its directory.
+    public func kill() {
+        process.send(SIGKILL)
+        _ = process.waitForExit(upTo: 10)
+    }
+
     /// Stops the server (SIGTERM: Redis flushes its AOF) and removes its directory unless `keepingData`.
     public func stop(keepingData: Bool = false) {
         process.terminate()
