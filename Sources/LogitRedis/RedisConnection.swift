@@ -139,7 +139,11 @@ public final class RedisConnection: @unchecked Sendable {
 
     /// The error a reply must be thrown as, if any (see `pipeline`).
     private func thrownError(for reply: RedisReply) -> RedisError? {
-        guard case .error(let message) = reply else { return nil }
+        guard case .error(var message) = reply else { return nil }
+        // A transaction that Redis discarded because a queued command met one of these errors is that error too.
+        if let cause = message.range(of: "EXECABORT Transaction discarded because of: "), cause.lowerBound == message.startIndex {
+            message = String(message[cause.upperBound...])
+        }
         if message.hasPrefix("NOAUTH") || message.hasPrefix("WRONGPASS") {
             return .authenticationFailed("Redis needs a password: set it in REDIS_URL or REDIS_PASSWORD (\(message))")
         }
