@@ -44,56 +44,65 @@ import Testing
         return id
     }
 
-    @Test func aJobWhoseTakeReplyIsLostCompletesWithinSeconds() async throws {
+    /// A real Redis holding one queued iris job, a proxy in front of it, a client on each; `body` gets them, then
+    /// everything is shut down. Afterwards the job must be ready after one attempt, with nothing left in any list.
+    func withQueuedJobBehindProxy(
+        _ body: (_ server: RedisTestServer, _ proxy: FaultProxy, _ direct: RedisClient, _ throughProxy: RedisClient, _ id: ModelID) async throws -> Void
+    ) async throws {
         let server = try RedisTestServer()
         defer { server.stop() }
         let proxy = try FaultProxy(upstreamPort: server.port)
         defer { proxy.stop() }
         let direct = RedisClient(configuration: server.configuration)
         let throughProxy = RedisClient(configuration: proxy.configuration)
-        let id = try await enqueueIris(direct)
-        // The worker's first BLMOVE moves the job into its list, and the connection is cut before the reply: the worker
-        // never learns the id, yet stays alive and keeps its lease, so the reaper will never give the job back.
-        proxy.inject(.cutBeforeReply, onCommand: "BLMOVE")
-        try await Self.withWorker(redis: throughProxy) {
-            try await waitUntil("the job to be taken", timeout: 10) { proxy.faultsInjected == 1 }
-            try await waitUntil("the stranded job to be trained", timeout: 5) { try await state(direct, id) == "ready" }
+        do {
+            let id = try await enqueueIris(direct)
+            try await body(server, proxy, direct, throughProxy, id)
+            #expect(try await state(direct, id) == "ready")
+            #expect(try await direct.send("HGET", .text("lr:model:\(id)"), "attempts").string == "1", "a refused step is not an attempt")
+            #expect(try await direct.send("KEYS", "lr:processing:*").array?.isEmpty == true)
+        } catch {
+            await direct.shutdown()
+            await throughProxy.shutdown()
+            throw error
         }
-        #expect(try await direct.send("HGET", .text("lr:model:\(id)"), "attempts").string == "1")
-        #expect(try await direct.send("KEYS", "lr:processing:*").array?.isEmpty == true)
         await direct.shutdown()
         await throughProxy.shutdown()
     }
 
-    @Test func aClaimRefusedForLackOfMemoryDoesNotStrandTheJob() async throws {
-        let server = try RedisTestServer()
-        defer { server.stop() }
-        let proxy = try FaultProxy(upstreamPort: server.port)
-        defer { proxy.stop() }
-        let direct = RedisClient(configuration: server.configuration)
-        let throughProxy = RedisClient(configuration: proxy.configuration)
-        let id = try await enqueueIris(direct)
-        // Redis runs out of memory (maxmemory, noeviction) right between the worker's BLMOVE and its claim script.
-        let limited = FlagBox()
-        let port = server.port
-        proxy.onCommand { arguments in
-            guard arguments.first?.uppercased() == "EVAL", arguments.count > 1, arguments[1].contains("'attempts', 1"), limited.setOnce() else { return }
-            let connection = try? RedisConnection(RedisConfiguration(endpoint: .tcp(host: "127.0.0.1", port: port)))
-            _ = try? connection?.command(["CONFIG", "SET", "maxmemory-policy", "noeviction"])
-            _ = try? connection?.command(["CONFIG", "SET", "maxmemory", "1"])
-        }
-        try await Self.withWorker(redis: throughProxy) {
-            try await waitUntil("Redis to refuse the claim with OOM", timeout: 10) {
-                (try await direct.send("INFO", "errorstats").string ?? "").contains("errorstat_OOM")
+    @Test func aJobWhoseTakeReplyIsLostCompletesWithinSeconds() async throws {
+        try await withQueuedJobBehindProxy { _, proxy, direct, throughProxy, id in
+            // The worker's first BLMOVE moves the job into its list, and the connection is cut before the reply: the
+            // worker never learns the id, yet stays alive and keeps its lease, so the reaper will never give it back.
+            proxy.inject(.cutBeforeReply, onCommand: "BLMOVE")
+            try await Self.withWorker(redis: throughProxy) {
+                try await waitUntil("the job to be taken", timeout: 10) { proxy.faultsInjected == 1 }
+                try await waitUntil("the stranded job to be trained", timeout: 5) { try await state(direct, id) == "ready" }
             }
-            #expect(try await state(direct, id) == "queued", "the claim did not run")
-            try await direct.send("CONFIG", "SET", "maxmemory", "0")
-            try await waitUntil("the job to be trained once memory is back", timeout: 5) { try await state(direct, id) == "ready" }
         }
-        #expect(try await direct.send("HGET", .text("lr:model:\(id)"), "attempts").string == "1", "the refused claim was not an attempt")
-        #expect(try await direct.send("KEYS", "lr:processing:*").array?.isEmpty == true)
-        await direct.shutdown()
-        await throughProxy.shutdown()
+    }
+
+    @Test func aClaimRefusedForLackOfMemoryDoesNotStrandTheJob() async throws {
+        try await withQueuedJobBehindProxy { server, proxy, direct, throughProxy, id in
+            // Redis runs out of memory (maxmemory, noeviction) right between the worker's BLMOVE and its claim script.
+            let limited = FlagBox()
+            let port = server.port
+            proxy.onCommand { arguments in
+                guard arguments.first?.uppercased() == "EVAL", arguments.count > 1, arguments[1].contains("'attempts', 1"), limited.setOnce()
+                else { return }
+                let connection = try? RedisConnection(RedisConfiguration(endpoint: .tcp(host: "127.0.0.1", port: port)))
+                _ = try? connection?.command(["CONFIG", "SET", "maxmemory-policy", "noeviction"])
+                _ = try? connection?.command(["CONFIG", "SET", "maxmemory", "1"])
+            }
+            try await Self.withWorker(redis: throughProxy) {
+                try await waitUntil("Redis to refuse the claim with OOM", timeout: 10) {
+                    (try await direct.send("INFO", "errorstats").string ?? "").contains("errorstat_OOM")
+                }
+                #expect(try await state(direct, id) == "queued", "the claim did not run")
+                try await direct.send("CONFIG", "SET", "maxmemory", "0")
+                try await waitUntil("the job to be trained once memory is back", timeout: 5) { try await state(direct, id) == "ready" }
+            }
+        }
     }
 }
 

@@ -16,13 +16,14 @@ struct TestService {
     let redis: RedisClient
     let server: RedisTestServer
 
-    /// With `live`, the API listens on a free loopback port (`client.port`), for tests that need real sockets.
+    /// With `live`, the API listens on a free loopback port (`client.port`), for tests that need real sockets. With a
+    /// `server`, the caller owns (and stops) it; else each run gets a fresh one.
     static func run(
-        worker: Bool = true, live: Bool = false, configure: (inout APIConfiguration) -> Void = { _ in },
+        worker: Bool = true, live: Bool = false, server given: RedisTestServer? = nil, configure: (inout APIConfiguration) -> Void = { _ in },
         _ body: @Sendable (TestService) async throws -> Void
     ) async throws {
-        let server = try RedisTestServer()
-        defer { server.stop() }
+        let server = try given ?? RedisTestServer()
+        defer { if given == nil { server.stop() } }
         let redis = RedisClient(configuration: server.configuration, threads: 6)
         var configuration = APIConfiguration()
         if live { configuration.port = 0 }
