@@ -134,8 +134,13 @@ enum Scripts {
     /// KEYS: model, data, index, jobs, upload. ARGV: id, created-at ms, data source, data (or empty), then the model
     /// hash's field/value pairs. With source `upload`, the data was sent beforehand in chunks to the upload key,
     /// which becomes the data key here; with `inline`, it is ARGV[4]. One script, so a job is stored whole or not at
-    /// all. Returns 1, or an error when the upload key is gone (it expires if its request never commits).
+    /// all. Returns 1; 0 when the model exists already (the client retried a call whose reply was lost: the job is
+    /// queued once); or an error when the upload key is gone (it expires if its request never commits).
     static let enqueue = """
+        if redis.call('EXISTS', KEYS[1]) == 1 then
+          redis.call('DEL', KEYS[5])
+          return 0
+        end
         if ARGV[3] == 'upload' then
           if redis.call('EXISTS', KEYS[5]) == 0 then return redis.error_reply('ERR the uploaded training data expired') end
           redis.call('RENAME', KEYS[5], KEYS[2])

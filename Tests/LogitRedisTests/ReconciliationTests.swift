@@ -162,3 +162,16 @@ import Testing
         await replicaClient.shutdown()
     }
 }
+
+extension ReconciliationTests {
+    @Test func anEnqueueRunTwiceQueuesTheJobOnce() async throws {
+        try await queueTests.withQueue { queue, client in
+            // What RedisClient's retry on a fresh connection does when the first reply was lost after Redis ran it.
+            let id = ModelID.generate()
+            for _ in 0..<2 {
+                try await queue.enqueue(id, data: Array("1,a\n2,b\n".utf8), fields: [("state", "queued"), ("attempts", "0")], createdAtMilliseconds: 1)
+            }
+            #expect(try await list(client, "t:jobs") == [id.rawValue])
+        }
+    }
+}
