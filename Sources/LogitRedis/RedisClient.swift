@@ -40,7 +40,8 @@ public final class RedisClient: Sendable {
     ///
     /// A pooled connection may have died while idle (Redis restarted): when `body` fails with a lost connection on a
     /// reused connection, it runs once more on a fresh one. (If the lost command had in fact run, the queue's scripts
-    /// make a second run harmless: claims and results are fenced, a duplicate job id is dropped at claim.)
+    /// make a second run harmless: claims and results are fenced, `enqueue` queues a job once.) A command that timed
+    /// out is not retried: it reached a live server and may still run.
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (RedisConnection) throws(RedisError) -> T) async throws(RedisError) -> T {
         do {
             return try await threadPool.runIfActive { () throws(RedisError) -> T in
@@ -48,7 +49,7 @@ public final class RedisClient: Sendable {
                 do throws(RedisError) {
                     defer { self.checkin(connection, generation: generation) }
                     return try body(connection)
-                } catch where reused && connection.isBroken && !connection.sawReadOnlyReplica {
+                } catch where reused && connection.isBroken && !connection.timedOut && !connection.sawReadOnlyReplica {
                     let (fresh, generation, _) = try self.checkout(fresh: true)
                     defer { self.checkin(fresh, generation: generation) }
                     return try body(fresh)

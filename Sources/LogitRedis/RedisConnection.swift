@@ -75,6 +75,11 @@ public final class RedisConnection: @unchecked Sendable {
         if connected.pointee.err != 0 {
             throw .connectionFailed("cannot connect to Redis at \(configuration): \(Self.errorText(connected))")
         }
+        // hiredis writes with plain write(): on a connection the server closed, that raises SIGPIPE, whose default
+        // action kills the process (seen in the fault tests). Ignore it once; the write then fails with EPIPE.
+        Self.ignoreBrokenPipes
+        // Not inherited by the processes we spawn (redis-server in `logit dev` and the tests).
+        _ = fcntl(connected.pointee.fd, F_SETFD, FD_CLOEXEC)
         _ = redisSetTimeout(connected, Self.timeval(seconds: configuration.commandTimeoutSeconds))
         if case .tcp = configuration.endpoint { _ = redisEnableKeepAlive(connected) }
 
@@ -92,6 +97,11 @@ public final class RedisConnection: @unchecked Sendable {
     }
 
     deinit { redisFree(context) }
+
+    private static let ignoreBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()
+
+    /// Set when a reply did not arrive within the command timeout: the command may still run, so it is not retried.
+    public private(set) var timedOut = false
 
     /// Error replies that mean "not now" rather than "never": answered like an unreachable Redis (503, retry).
     static let transientErrorPrefixes = ["LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN"]
@@ -130,6 +140,11 @@ public final class RedisConnection: @unchecked Sendable {
         let status = redisGetReply(context, &raw)
         guard status == REDIS_OK, let raw else {
             isBroken = true
+            // hiredis 0.14 reports a read past SO_RCVTIMEO as an I/O error with strerror(EAGAIN) as its text.
+            if context.pointee.err == REDIS_ERR_IO && Self.errorText(context) == String(cString: strerror(EAGAIN)) {
+                timedOut = true
+                throw .connectionLost("Redis did not answer within the command timeout")
+            }
             throw .connectionLost("lost the connection to Redis: \(Self.errorText(context))")
         }
         defer { freeReplyObject(raw) }
