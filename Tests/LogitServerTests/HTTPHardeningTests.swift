@@ -4,7 +4,6 @@ import HummingbirdTesting
 import LogitRedis
 import LogitServer
 import LogitTestSupport
-import NIOPosix
 import Testing
 
 /// What a hostile or careless client found at the HTTP edge: slow bodies, malformed chunks, too many large bodies
@@ -80,9 +79,9 @@ import Testing
 /// A raw HTTP/1.1 exchange over a socket, for what an HTTP client library will not send.
 enum RawHTTP {
     /// Sends `request`, then `trickle` single bytes `every` interval (stopping when the server closes), and returns
-    /// everything the server wrote until it closed or 10 s passed. Runs on NIO's blocking-I/O pool.
+    /// everything the server wrote until it closed or 10 s passed. Runs on a thread of its own.
     static func exchange(port: Int, _ request: String, trickle: Int = 0, every interval: Duration = .zero) async throws -> String {
-        try await NIOThreadPool.singleton.runIfActive {
+        try await onOwnThread {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             defer { close(fd) }
             var address = sockaddr_in()

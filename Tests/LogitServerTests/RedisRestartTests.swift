@@ -2,7 +2,6 @@ import Foundation
 import HTTPTypes
 import LogitRedis
 import LogitTestSupport
-import NIOPosix
 import Synchronization
 import Testing
 
@@ -50,7 +49,7 @@ import Testing
                 try await waitUntil("load before the restart", timeout: 30) { seen.acceptedCount >= 3 }
 
                 first.stop(keepingData: true)
-                let server = try await NIOThreadPool.singleton.runIfActive {
+                let server = try await onOwnThread {
                     try RedisTestServer(port: first.port, directory: first.directory, arguments: Self.aof, waitingForData: false)
                 }
                 restarted.withLock { $0 = server }
@@ -87,7 +86,7 @@ import Testing
 
     /// How long the restarted server answered LOADING, measured with its own connection.
     static func loadingWindow(_ server: RedisTestServer) async throws -> Duration {
-        try await NIOThreadPool.singleton.runIfActive {
+        try await onOwnThread {
             let started = ContinuousClock.now
             let deadline = started + .seconds(60)
             while ContinuousClock.now < deadline {

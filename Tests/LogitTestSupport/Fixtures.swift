@@ -101,3 +101,11 @@ public struct WaitTimeout: Error, CustomStringConvertible {
     public let seconds: Double
     public var description: String { "timed out after \(seconds) s waiting for: \(what)" }
 }
+
+/// Runs blocking work (sockets, process start-up, polling) on a thread of its own, so that it takes no thread from
+/// a pool that the code under test needs (NIO's shared blocking pool has one thread per core here).
+public func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+    }
+}
