@@ -12,7 +12,8 @@ public struct Claim: Sendable, Equatable {
 /// A job is a model id. `enqueue` stores the data, the model hash and the id in one script. A worker moves an id
 /// from `{p}jobs` into its own `{p}processing:{worker}` list with `BLMOVE` (`take`), then `claim`'s script marks the
 /// model `training` and increments `attempts`. A live worker `reconcile`s its processing list on every take and
-/// every heartbeat: an id in it that the worker is not working on goes back to the queue at once. Every later write of that
+/// every heartbeat: an id in it that the worker has not been working on since the previous reconciliation goes back
+/// to the queue. Every later write of that
 /// worker (`progress`, `complete`, `fail`, `handBack`) runs as a Lua script that first checks the model is still
 /// `training` under this worker and this attempt, so a worker that lost its lease and finishes late changes nothing.
 /// A worker keeps a lease key alive by heartbeat; `reap` returns the jobs of workers whose lease expired.
@@ -51,21 +52,44 @@ public struct JobQueue: Sendable {
             uploaded ? "upload" : "inline", uploaded ? "" : .buffer(data),
         ]
         for (name, value) in fields { command += [.text(name), .text(value)] }
-        guard replicas > 0 else {
-            try await client.send(command)
-            return
-        }
-        // WAIT counts the replicas that have every write of this connection so far: same connection as the script.
+        let commit = command
         let deleteCommand = deleteCommand(id)
-        let enqueueCommand = command
-        try await client.withConnection { (connection) throws(RedisError) in
-            let replies = try connection.pipeline([enqueueCommand, ["WAIT", RedisArgument(replicas), RedisArgument(ackTimeoutMilliseconds)]])
-            if case .error(let message) = replies[0] { throw .serverError(message) }
-            let acknowledged = replies[1].integer ?? 0
-            guard acknowledged >= replicas else {
-                _ = try? connection.command(deleteCommand)
-                throw .temporarilyUnavailable(
-                    "only \(acknowledged) of the \(replicas) replicas required (--min-replicas-ack) acknowledged the job within \(ackTimeoutMilliseconds) ms; it was not accepted")
+        try await retryingWhenAmbiguous { () throws(RedisError) in
+            guard replicas > 0 else {
+                try await client.send(commit)
+                return
+            }
+            // WAIT counts the replicas that have every write of this connection so far: same connection as the script.
+            try await client.withConnection { (connection) throws(RedisError) in
+                let replies = try connection.pipeline([commit, ["WAIT", RedisArgument(replicas), RedisArgument(ackTimeoutMilliseconds)]])
+                if case .error(let message) = replies[0] { throw .serverError(message) }
+                let acknowledged = replies[1].integer ?? 0
+                guard acknowledged >= replicas else {
+                    _ = try? connection.command(deleteCommand)
+                    throw .temporarilyUnavailable(
+                        "only \(acknowledged) of the \(replicas) replicas required (--min-replicas-ack) acknowledged the job within \(ackTimeoutMilliseconds) ms; it was not accepted")
+                }
+            }
+        }
+    }
+
+    /// How long `enqueue` keeps trying after its commit may have run without the API hearing so.
+    public static let ambiguityWindow: Duration = .seconds(10)
+
+    /// Runs `commit`; when a connection broke after the script was sent (Redis may have run it: a SHUTDOWN, for
+    /// one, drops the replies it has not written yet), runs it again until it answers or `ambiguityWindow` passes.
+    /// Running it again is safe: the script queues a job once. Without this, a client told 503 could find its job
+    /// trained anyway (seen in the restart test: about one POST per restart).
+    private func retryingWhenAmbiguous(_ commit: () async throws(RedisError) -> Void) async throws(RedisError) {
+        var ambiguousSince: ContinuousClock.Instant? = nil
+        var backoff = Backoff(baseMilliseconds: 20, capMilliseconds: 500)
+        while true {
+            do {
+                return try await commit()
+            } catch {
+                if ambiguousSince == nil && error.mayHaveRun { ambiguousSince = .now }
+                guard let since = ambiguousSince, error.isUnavailable, ContinuousClock.now - since < Self.ambiguityWindow else { throw error }
+                try? await Task.sleep(for: backoff.next())
             }
         }
     }
@@ -143,13 +167,15 @@ public struct JobQueue: Sendable {
         return try await claim(id, worker: worker)
     }
 
-    /// Gives back every job in the worker's processing list that it is not `working` on (see `Scripts.reconcile`).
-    /// Returns how many went back.
-    public func reconcile(worker: String, working: [ModelID], maxAttempts: Int) async throws(RedisError) -> Int {
+    /// Gives back the `stale` ids that are still in the worker's processing list (see `Scripts.reconcile`). Returns
+    /// how many went back, and the ids now in the list.
+    public func reconcile(worker: String, stale: [ModelID], maxAttempts: Int) async throws(RedisError) -> (moved: Int, listed: [ModelID]) {
         let reply = try await client.send(
             ["EVAL", .text(Scripts.reconcile), 1, .text(keys.processing(worker: worker)), .text(keys.prefix), .text(worker),
-             RedisArgument(maxAttempts), .text(Timestamp.now())] + working.map { .text($0.rawValue) })
-        return Int(reply.integer ?? 0)
+             RedisArgument(maxAttempts), .text(Timestamp.now())] + stale.map { .text($0.rawValue) })
+        let parts = reply.array ?? []
+        let listed = (parts.count > 1 ? parts[1].array ?? [] : []).compactMap { $0.string.flatMap(ModelID.init(validating:)) }
+        return (Int(parts.first?.integer ?? 0), listed)
     }
 
     /// What a claimed job needs, in one round trip: its training CSV (nil if it is gone) and its parameters (JSON).

@@ -50,9 +50,14 @@ public final class RedisClient: Sendable {
                     defer { self.checkin(connection, generation: generation) }
                     return try body(connection)
                 } catch where reused && connection.isBroken && !connection.timedOut && !connection.sawReadOnlyReplica {
-                    let (fresh, generation, _) = try self.checkout(fresh: true)
-                    defer { self.checkin(fresh, generation: generation) }
-                    return try body(fresh)
+                    do throws(RedisError) {
+                        let (fresh, generation, _) = try self.checkout(fresh: true)
+                        defer { self.checkin(fresh, generation: generation) }
+                        return try body(fresh)
+                    } catch let retryError where retryError.isUnavailable {
+                        // Redis is unreachable now; the first failure says more (its command may have run).
+                        throw error
+                    }
                 }
             }
         } catch let error as RedisError {

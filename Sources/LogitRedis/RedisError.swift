@@ -29,6 +29,8 @@ public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     /// True when Redis could not be reached or the connection broke: worth retrying later.
     public var isUnavailable: Bool { code == .connectionFailed || code == .connectionLost || code == .temporarilyUnavailable }
     public var isAuthenticationFailure: Bool { code == .authenticationFailed }
+    /// True when the command may have run although no reply came: the connection broke after it was sent.
+    public var mayHaveRun: Bool { code == .connectionLost }
 
     public var description: String { message }
 }

@@ -8,11 +8,12 @@ enum Scripts {
     ///
     /// The id is put back in the processing list if a reconciliation took it out meanwhile (see `reconcile`), so
     /// that a claimed job is always in its worker's list, where the reaper finds it should the worker die.
+    ///
+    /// A dropped id stays in the list: it may be the entry of a live attempt of this same worker (a duplicate id, or
+    /// a claim that ran twice), which the reaper needs should the worker die. Reconciliation removes it once no loop
+    /// of the worker works on it.
     static let claim = """
-        if redis.call('HGET', KEYS[1], 'state') ~= 'queued' then
-          redis.call('LREM', KEYS[2], 0, ARGV[1])
-          return -1
-        end
+        if redis.call('HGET', KEYS[1], 'state') ~= 'queued' then return -1 end
         if not redis.call('LPOS', KEYS[2], ARGV[1]) then redis.call('LPUSH', KEYS[2], ARGV[1]) end
         local attempt = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
         redis.call('HSET', KEYS[1], 'state', 'training', 'started_at', ARGV[3], 'worker', ARGV[2], 'progress_iteration', '0')
@@ -38,9 +39,10 @@ enum Scripts {
 
     /// KEYS: model, processing, data, stats. ARGV: id, worker, attempt, training seconds, field/value pairs (the
     /// first is `state`: ready or failed, which is also the outcome counted in stats).
+    /// A refused (stale) settle leaves the processing list alone, for the same reason as `claim`.
     static let finish = fence + """
-        redis.call('LREM', KEYS[2], 0, ARGV[1])
         if not holds() then return 0 end
+        redis.call('LREM', KEYS[2], 0, ARGV[1])
         redis.call('HSET', KEYS[1], unpack(ARGV, 5))
         redis.call('HDEL', KEYS[1], 'worker')
         redis.call('DEL', KEYS[3])
@@ -51,8 +53,8 @@ enum Scripts {
 
     /// KEYS: model, processing, jobs. ARGV: id, worker, attempt.
     static let handBack = fence + """
-        redis.call('LREM', KEYS[2], 0, ARGV[1])
         if not holds() then return 0 end
+        redis.call('LREM', KEYS[2], 0, ARGV[1])
         redis.call('HINCRBY', KEYS[1], 'attempts', -1)
         redis.call('HSET', KEYS[1], 'state', 'queued')
         redis.call('HDEL', KEYS[1], 'worker', 'started_at', 'progress_iteration', 'progress_objective', 'progress_updated_at')
@@ -109,26 +111,26 @@ enum Scripts {
         return moved
         """
 
-    /// KEYS: processing. ARGV: prefix, worker, max attempts, now, then the ids this worker is working on.
+    /// KEYS: processing. ARGV: prefix, worker, max attempts, now, then the ids to give back.
     ///
-    /// A live worker's own check of its processing list: every id in it that the worker is not working on leaves
-    /// the list and goes back (`giveBack`) when it is queued, or training under this worker. (Ids can be stranded
-    /// there when a reply was lost after `BLMOVE`, or when a step between `BLMOVE` and the end of a job failed.) An
-    /// id training under another worker is only removed from this list. Returns how many jobs went back.
+    /// A live worker's own repair of its processing list. The worker names the ids it found in the list at its last
+    /// reconciliation and is still not working on (see `JobsInHand`); each that is still in the list leaves it and
+    /// goes back (`giveBack`) when it is queued, or training under this worker. (Ids are stranded there when a reply
+    /// was lost after `BLMOVE`, or when a step between `BLMOVE` and the end of a job failed.) An id training under
+    /// another worker, or finished, only leaves the list. Returns how many jobs went back, then the ids left in the
+    /// list, for the next reconciliation.
     static let reconcile = giveBack + """
-        local working = {}
-        for i = 5, #ARGV do working[ARGV[i]] = true end
         local moved = 0
-        for _, id in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
-          if not working[id] then
+        for i = 5, #ARGV do
+          local id = ARGV[i]
+          if redis.call('LREM', KEYS[1], 0, id) > 0 then
             local f = redis.call('HMGET', ARGV[1] .. 'model:' .. id, 'state', 'worker')
-            redis.call('LREM', KEYS[1], 0, id)
             if f[1] == 'queued' or (f[1] == 'training' and f[2] == ARGV[2]) then
               moved = moved + giveBack(ARGV[1], id, ARGV[3], ARGV[4])
             end
           end
         end
-        return moved
+        return {moved, redis.call('LRANGE', KEYS[1], 0, -1)}
         """
 
     /// KEYS: model, data, index, jobs, upload. ARGV: id, created-at ms, data source, data (or empty), then the model

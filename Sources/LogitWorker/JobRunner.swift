@@ -35,8 +35,7 @@ struct JobRunner {
         do {
             outcome = try await train(signals, threads: threads)
         } catch {
-            // Redis failed before the fit started: once this job is no longer marked as worked on, reconciliation
-            // returns it to the queue.
+            // Redis failed before the fit started: once no loop works on it, reconciliation returns it to the queue.
             logger.warning("Could not read the job from Redis; it goes back to the queue", metadata: ["error": "\(error)"])
             return
         }

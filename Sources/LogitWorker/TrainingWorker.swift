@@ -9,9 +9,9 @@ import Synchronization
 /// A worker process's service: takes training jobs from Redis, fits them and stores the models.
 ///
 /// `run()` keeps a lease alive (heartbeat), reaps jobs of dead workers, and runs `concurrency` job loops. Before
-/// every take and after every heartbeat it reconciles its own processing list with the jobs it is working on, so a
-/// job id stranded there (a reply lost after `BLMOVE`, a claim refused by Redis) goes back to the queue at once,
-/// not when this worker dies. On graceful shutdown it stops taking jobs; a running fit may go on for `shutdownGraceSeconds`, then it is
+/// every take and after every heartbeat it reconciles its own processing list with the jobs it is working on
+/// (`JobsInHand`), so a job id stranded there (a reply lost after `BLMOVE`, a claim refused by Redis) goes back to
+/// the queue within two reconciliations, not when this worker dies. On graceful shutdown it stops taking jobs; a running fit may go on for `shutdownGraceSeconds`, then it is
 /// cancelled and handed back to the queue (not counted as an attempt). It returns once every job is settled.
 public struct TrainingWorker: Service {
     let queue: JobQueue
@@ -98,13 +98,13 @@ public struct TrainingWorker: Service {
                 continue
             }
             guard let id else { continue }
-            signals.working.withLock { _ = $0.insert(id) }
-            defer { signals.working.withLock { _ = $0.remove(id) } }
+            signals.inHand.begin(id)
+            defer { signals.inHand.end(id) }
             let claim: Claim?
             do {
                 claim = try await queue.claim(id, worker: configuration.workerID)
             } catch {
-                // Taken but not claimed: once it is no longer marked as worked on, the next reconciliation returns it.
+                // Taken but not claimed: once no loop works on it, reconciliation returns it.
                 logger.warning("Could not claim a job; it goes back to the queue", metadata: ["model_id": "\(id)", "error": "\(error)"])
                 continue
             }
@@ -113,10 +113,12 @@ public struct TrainingWorker: Service {
         }
     }
 
-    /// Gives back every job in this worker's processing list that none of its loops is working on.
+    /// Gives back the jobs in this worker's processing list that none of its loops has been working on since the
+    /// last reconciliation.
     private func reconcile(_ signals: WorkerSignals) async throws(RedisError) {
-        let working = signals.working.withLock { Array($0) }
-        let moved = try await queue.reconcile(worker: configuration.workerID, working: working, maxAttempts: configuration.maxAttempts)
+        let (moved, listed) = try await queue.reconcile(
+            worker: configuration.workerID, stale: signals.inHand.stale(), maxAttempts: configuration.maxAttempts)
+        signals.inHand.looked(at: listed)
         if moved > 0 { logger.warning("Returned jobs this worker held but was not working on", metadata: ["jobs": "\(moved)"]) }
     }
 }
@@ -131,5 +133,5 @@ final class WorkerSignals: Sendable {
     let jobsSettled = Atomic<Bool>(false)
     /// The jobs this process's loops hold, from the moment `take` returns one until it is settled: what
     /// reconciliation must leave alone.
-    let working = Mutex<Set<ModelID>>([])
+    let inHand = JobsInHand()
 }

@@ -17,7 +17,7 @@ import Testing
         try await client.send("LRANGE", .text(key), 0, -1).array?.compactMap(\.string) ?? []
     }
 
-    @Test func anIdStrandedInALiveWorkersListGoesBackAtOnce() async throws {
+    @Test func anIdStrandedInALiveWorkersListGoesBack() async throws {
         try await queueTests.withQueue { queue, client in
             let id = try await queueTests.enqueue(queue)
             try await queue.heartbeat(worker: "w1", leaseMilliseconds: 60_000)
@@ -25,7 +25,9 @@ import Testing
             try await client.send("LMOVE", "t:jobs", "t:processing:w1", "RIGHT", "LEFT")
             #expect(try await queue.reap(maxAttempts: 3) == 0, "the worker is alive: the reaper cannot help")
 
-            #expect(try await queue.reconcile(worker: "w1", working: [], maxAttempts: 3) == 1)
+            let look = try await queue.reconcile(worker: "w1", stale: [], maxAttempts: 3)
+            #expect(look.moved == 0 && look.listed == [id], "a first look only reports what the list holds")
+            #expect(try await queue.reconcile(worker: "w1", stale: [id], maxAttempts: 3).moved == 1)
             #expect(try await list(client, "t:processing:w1").isEmpty)
             #expect(try await list(client, "t:jobs") == [id.rawValue])
             #expect(try await state(client, id) == "queued")
@@ -36,18 +38,16 @@ import Testing
         try await queueTests.withQueue { queue, client in
             let id = try await queueTests.enqueue(queue)
             _ = try #require(try await queue.claim(worker: "w1", timeoutSeconds: 1))
-            // The worker holds it: reconciliation leaves it alone.
-            #expect(try await queue.reconcile(worker: "w1", working: [id], maxAttempts: 3) == 0)
-            #expect(try await list(client, "t:processing:w1") == [id.rawValue])
+            #expect(try await queue.reconcile(worker: "w1", stale: [], maxAttempts: 3) == (0, [id]))
             #expect(try await state(client, id) == "training")
             // The worker is no longer on it (e.g. it could not read the job's data): back in the queue.
-            #expect(try await queue.reconcile(worker: "w1", working: [], maxAttempts: 3) == 1)
+            #expect(try await queue.reconcile(worker: "w1", stale: [id], maxAttempts: 3).moved == 1)
             #expect(try await state(client, id) == "queued")
             #expect(try await list(client, "t:jobs") == [id.rawValue])
             #expect(try await client.send("HGET", "t:stats", "reclaimed").string == "1")
             // At the attempt limit it ends failed instead.
             _ = try #require(try await queue.claim(worker: "w1", timeoutSeconds: 1))
-            #expect(try await queue.reconcile(worker: "w1", working: [], maxAttempts: 2) == 1)
+            #expect(try await queue.reconcile(worker: "w1", stale: [id], maxAttempts: 2).moved == 1)
             #expect(try await state(client, id) == "failed")
         }
     }
@@ -56,18 +56,40 @@ import Testing
         try await queueTests.withQueue { queue, client in
             let id = try await queueTests.enqueue(queue)
             let taken = try #require(try await queue.take(worker: "w1", timeoutSeconds: 1))
-            // A heartbeat's reconciliation runs between the take and the claim, before the loop marked the id.
-            #expect(try await queue.reconcile(worker: "w1", working: [], maxAttempts: 3) == 1)
+            // A reconciliation gives the id back between the take and the claim.
+            #expect(try await queue.reconcile(worker: "w1", stale: [taken], maxAttempts: 3).moved == 1)
             let claim = try #require(try await queue.claim(taken, worker: "w1"))
             #expect(claim.attempt == 1)
             #expect(try await list(client, "t:processing:w1") == [id.rawValue], "where the reaper looks if w1 dies")
-            // The copy the reconciliation queued is dropped by whoever takes it next.
+            // The copy the reconciliation queued is dropped by whoever takes it next, and leaves that worker's list
+            // at its next reconciliation.
             let copy = try #require(try await queue.take(worker: "w2", timeoutSeconds: 1))
             #expect(copy == id)
             #expect(try await queue.claim(copy, worker: "w2") == nil)
+            #expect(try await queue.reconcile(worker: "w2", stale: [copy], maxAttempts: 3).moved == 0)
             #expect(try await list(client, "t:processing:w2").isEmpty)
+            #expect(try await state(client, id) == "training", "w1's attempt is untouched")
             #expect(try await queue.complete(claim, fields: []))
             #expect(try await state(client, id) == "ready")
+        }
+    }
+
+    @Test func staleSettlesAndDroppedClaimsLeaveALiveAttemptsEntry() async throws {
+        try await queueTests.withQueue { queue, client in
+            let id = try await queueTests.enqueue(queue)
+            let first = try #require(try await queue.claim(worker: "w1", timeoutSeconds: 1))
+            #expect(try await queue.reconcile(worker: "w1", stale: [id], maxAttempts: 3).moved == 1)
+            let second = try #require(try await queue.claim(worker: "w1", timeoutSeconds: 1))
+            #expect(second.attempt == 2)
+            // The first attempt's late result and a duplicate claim of the same id must not strip the entry that
+            // lets the reaper find the second attempt should w1 die.
+            #expect(try await queue.complete(first, fields: []) == false)
+            #expect(try await queue.claim(id, worker: "w1") == nil)
+            #expect(try await list(client, "t:processing:w1").contains(id.rawValue))
+            try await client.send("DEL", "t:worker:w1")
+            try await client.send("SADD", "t:workers", "w1")
+            #expect(try await queue.reap(maxAttempts: 3) == 1, "w1 died: its live attempt goes back")
+            #expect(try await state(client, id) == "queued")
         }
     }
 
@@ -80,7 +102,7 @@ import Testing
             _ = try #require(try await queue.claim(worker: "w2", timeoutSeconds: 1))
             // Both ids appear in w1's list (e.g. left there by a fault): neither goes back to the queue.
             try await client.send("LPUSH", "t:processing:w1", .text(finished.rawValue), .text(elsewhere.rawValue))
-            #expect(try await queue.reconcile(worker: "w1", working: [], maxAttempts: 3) == 0)
+            #expect(try await queue.reconcile(worker: "w1", stale: [finished, elsewhere], maxAttempts: 3) == (0, []))
             #expect(try await list(client, "t:processing:w1").isEmpty)
             #expect(try await list(client, "t:jobs").isEmpty)
             #expect(try await state(client, elsewhere) == "training")

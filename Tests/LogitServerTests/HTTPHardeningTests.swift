@@ -14,10 +14,11 @@ import Testing
             let port = try #require(service.client.port)
             let head = "POST /models HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: 1000\r\n\r\n"
             let started = ContinuousClock.now
-            let answer = try await RawHTTP.exchange(port: port, head, trickle: 200, every: .milliseconds(100))
+            // Never cut, the trickle would go on for 40 s.
+            let answer = try await RawHTTP.exchange(port: port, head, trickle: 400, every: .milliseconds(100))
             #expect(answer.hasPrefix("HTTP/1.1 408"), "\(answer)")
             #expect(answer.lowercased().contains("connection: close"))
-            #expect(ContinuousClock.now - started < .seconds(5), "cut after about 0.5 s, not left open")
+            #expect(ContinuousClock.now - started < .seconds(20), "cut after about 0.5 s (more on a busy machine), not left open")
         }
     }
 

@@ -70,7 +70,8 @@ import Testing
             }
             let states = try await service.redis.pipeline(accepted.map { ["HGET", .text("lr:model:\($0)"), "state"] })
             #expect(states.allSatisfy { $0.string == "ready" }, "every accepted job is ready, none failed: \(states)")
-            #expect(try await service.redis.send("HGET", "lr:stats", "ready").integer == Int64(accepted.count + 1), "each stored exactly once")
+            let storedCount = try await service.redis.send("HGET", "lr:stats", "ready").integer
+            #expect(storedCount == Int64(accepted.count + 1), "each stored exactly once: \(storedCount ?? -1) stored, \(accepted.count + 1) accepted")
             #expect(try await service.redis.send("LLEN", "lr:jobs").integer == 0)
             for list in try await service.redis.send("KEYS", "lr:processing:*").array ?? [] {
                 #expect(try await service.redis.send("LLEN", .text(list.string ?? "")).integer == 0, "nothing stranded in \(list)")
