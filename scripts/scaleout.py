@@ -10,51 +10,15 @@ import argparse
 import concurrent.futures
 import json
 import os
-import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def http(method, url, body=None, content_type=None, timeout=30):
-    request = urllib.request.Request(url, data=body, method=method)
-    if content_type:
-        request.add_header("Content-Type", content_type)
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, json.loads(response.read() or b"{}")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return 0, {}
-
-
-def dataset(rows, features, classes, seed):
-    rng = random.Random(seed)
-    centres = [[rng.gauss(0, 1) for _ in range(features)] for _ in range(classes)]
-    lines = []
-    for i in range(rows):
-        label = i % classes
-        lines.append(",".join(f"{centres[label][j] + rng.gauss(0, 1.5):.4f}" for j in range(features)) + f",k{label}")
-    return ("\n".join(lines) + "\n").encode()
-
-
-def redis_cli(port, *args):
-    return subprocess.run(["redis-cli", "-p", str(port), *args], capture_output=True, text=True).stdout.strip()
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import ROOT, dataset, free_port, http, redis_cli  # noqa: E402
 
 
 def main():
