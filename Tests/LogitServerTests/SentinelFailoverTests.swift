@@ -83,7 +83,7 @@ import FoundationNetworking
             if replicaAcks > 0 {
                 // The promoted replica has no replica of its own, so no job can be acknowledged (503) until the old
                 // primary comes back; the Sentinels then make it a replica of the new one.
-                let returned = try RedisTestServer(port: oldPrimary, directory: cluster.primary.directory)
+                let returned = try RedisTestServer(port: oldPrimary, directory: cluster.primary.directory, followsSentinels: true)
                 defer { returned.stop() }
                 try await Self.waitForRecovery(load, after: killedAt)
             } else {

@@ -14,7 +14,14 @@ public final class RedisTestServer: Sendable {
     /// `directory` reuse those of a stopped server (to restart it), else a free port and a new directory are picked.
     /// With `waitingForData: false` it returns as soon as the server answers at all, `LOADING` included (to test
     /// clients during the load of a large AOF).
-    public init(port: Int? = nil, directory reused: URL? = nil, arguments: [String] = [], waitingForData: Bool = true) throws {
+    ///
+    /// Unless `followsSentinels`, the server refuses `REPLICAOF`: tests run in parallel, and the Sentinels of a
+    /// failover test keep calling at the address of the primary they saw die. Were another test's server to get that
+    /// port, they would make it a replica of theirs and replace its data (seen in the full suite).
+    public init(
+        port: Int? = nil, directory reused: URL? = nil, arguments: [String] = [], waitingForData: Bool = true, followsSentinels: Bool = false
+    ) throws {
+        let arguments = arguments + (followsSentinels ? [] : ["--rename-command", "REPLICAOF", "", "--rename-command", "SLAVEOF", ""])
         directory = reused ?? FileManager.default.temporaryDirectory.appendingPathComponent("logit-redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         // A picked port can be taken by someone else between picking and binding: then try another.

@@ -23,8 +23,9 @@ public final class SentinelTestCluster: Sendable {
 
     /// Starts everything and returns once every Sentinel sees the primary, the replica and the two other Sentinels.
     public init() throws {
-        primary = try RedisTestServer(arguments: ["--repl-diskless-sync-delay", "0"])
-        replica = try RedisTestServer(arguments: ["--replicaof", "127.0.0.1", String(primary.port), "--repl-diskless-sync-delay", "0"])
+        primary = try RedisTestServer(arguments: ["--repl-diskless-sync-delay", "0"], followsSentinels: true)
+        replica = try RedisTestServer(
+            arguments: ["--replicaof", "127.0.0.1", String(primary.port), "--repl-diskless-sync-delay", "0"], followsSentinels: true)
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("logit-sentinels-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var ports: [Int] = []
