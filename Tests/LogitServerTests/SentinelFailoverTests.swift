@@ -27,10 +27,12 @@ import FoundationNetworking
         }
     }
 
+    /// Each answer with the instants its request was sent and answered: recovery is the answer to the first
+    /// request sent after the kill that succeeded.
     final class Load: Sendable {
-        let accepted = Mutex<[(id: String, at: ContinuousClock.Instant)]>([])
+        let accepted = Mutex<[(id: String, sent: ContinuousClock.Instant, answered: ContinuousClock.Instant)]>([])
         let refused = Atomic<Int>(0)
-        let predictions = Mutex<[(status: Int, at: ContinuousClock.Instant)]>([])
+        let predictions = Mutex<[(status: Int, sent: ContinuousClock.Instant, answered: ContinuousClock.Instant)]>([])
         let wrongLabels = Atomic<Int>(0)
         let stop = Atomic<Bool>(false)
     }
@@ -96,10 +98,11 @@ import FoundationNetworking
 
         let accepted = load.accepted.withLock { $0 }
         report.accepted = accepted.count
-        report.acceptedBeforeKill = accepted.filter { $0.at < killedAt }.count
+        report.acceptedBeforeKill = accepted.filter { $0.sent < killedAt }.count
         report.refused = load.refused.load(ordering: .relaxed)
-        report.trainingRecovery = (accepted.first { $0.at > killedAt }?.at ?? killedAt) - killedAt
-        report.predictionRecovery = (load.predictions.withLock { $0 }.first { $0.at > killedAt && $0.status == 200 }?.at ?? killedAt) - killedAt
+        report.trainingRecovery = (accepted.filter { $0.sent > killedAt }.map(\.answered).min() ?? killedAt) - killedAt
+        report.predictionRecovery =
+            (load.predictions.withLock { $0 }.filter { $0.sent > killedAt && $0.status == 200 }.map(\.answered).min() ?? killedAt) - killedAt
         // A job is lost when the new primary never heard of it (404); the others must all complete.
         let deadline = ContinuousClock.now + .seconds(60)
         var pending = Set(accepted.map(\.id))
@@ -128,17 +131,18 @@ import FoundationNetworking
     /// Waits until trainings and predictions both succeeded after the kill, and a few more trainings went through.
     static func waitForRecovery(_ load: Load, after kill: ContinuousClock.Instant) async throws {
         try await waitUntil("trainings and predictions to work again after the failover", timeout: 60) {
-            load.accepted.withLock { $0.filter { $0.at > kill }.count } >= 5
-                && load.predictions.withLock { $0.contains { $0.at > kill && $0.status == 200 } }
+            load.accepted.withLock { $0.filter { $0.sent > kill }.count } >= 5
+                && load.predictions.withLock { $0.contains { $0.sent > kill && $0.status == 200 } }
         }
     }
 
     static func trainContinuously(_ base: String, _ load: Load) async throws {
         let csv = SyntheticData.csv(rows: 200, features: 4, classes: 2)
         while !load.stop.load(ordering: .relaxed) {
+            let sent = ContinuousClock.now
             let (status, body) = try await call("POST", "\(base)/models", body: csv)
             if status == 201, let id = body["model_id"] as? String {
-                load.accepted.withLock { $0.append((id, ContinuousClock.now)) }
+                load.accepted.withLock { $0.append((id, sent, ContinuousClock.now)) }
             } else {
                 #expect(status == 503 || status == 0, "a training is answered 201 or 503, got \(status): \(body)")
                 load.refused.add(1, ordering: .relaxed)
@@ -149,8 +153,9 @@ import FoundationNetworking
 
     static func predictContinuously(_ base: String, _ id: String, _ load: Load) async throws {
         while !load.stop.load(ordering: .relaxed) {
+            let sent = ContinuousClock.now
             let (status, body) = try await call("POST", "\(base)/models/\(id)/predict", body: "6.9,3.1,5.1,2.3\n")
-            load.predictions.withLock { $0.append((status, ContinuousClock.now)) }
+            load.predictions.withLock { $0.append((status, sent, ContinuousClock.now)) }
             #expect(status == 200 || status == 503 || status == 0, "a ready model answers 200 or 503, got \(status): \(body)")
             if status == 200, body["predictions"] as? [String] != ["virginica"] { load.wrongLabels.add(1, ordering: .relaxed) }
             if status != 200 { try await Task.sleep(for: .milliseconds(20)) }
