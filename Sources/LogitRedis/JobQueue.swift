@@ -53,7 +53,7 @@ public struct JobQueue: Sendable {
         ]
         for (name, value) in fields { command += [.text(name), .text(value)] }
         let commit = command
-        let deleteCommand = deleteCommand(id)
+        let deleteCommand = Scripts.deleteCommand(id, keys: keys)
         try await retryingWhenAmbiguous { () throws(RedisError) in
             guard replicas > 0 else {
                 try await client.send(commit)
@@ -92,14 +92,6 @@ public struct JobQueue: Sendable {
                 try? await Task.sleep(for: backoff.next())
             }
         }
-    }
-
-    /// The command that removes a model and all its keys (and its job, wherever it is); replies 1 when it existed.
-    func deleteCommand(_ id: ModelID) -> [RedisArgument] {
-        [
-            "EVAL", .text(Scripts.delete), 4, .text(keys.model(id)), .text(keys.trainingData(id)), .text(keys.pendingJobs),
-            .text(keys.modelIndex), .text(id.rawValue), .text(keys.prefix),
-        ]
     }
 
     public func enqueue(_ id: ModelID, data: [UInt8], fields: [(String, String)], createdAtMilliseconds: Int64) async throws(RedisError) {

@@ -61,7 +61,7 @@ public struct ModelStore: Sendable {
 
     /// Removes a model and all its keys (and its job, if queued or training). False when there was no such model.
     public func delete(_ id: ModelID) async throws(RedisError) -> Bool {
-        try await client.send(JobQueue(client: client, keys: keys).deleteCommand(id)).integer == 1
+        try await client.send(Scripts.deleteCommand(id, keys: keys)).integer == 1
     }
 
     static func hash(_ reply: RedisReply) -> [String: String] {

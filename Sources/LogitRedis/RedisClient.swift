@@ -109,7 +109,7 @@ public final class RedisClient: Sendable {
     /// A new connection: to the configured address, or to the primary that the Sentinels name (checked with ROLE).
     private func dial(primary known: RedisConfiguration.Endpoint?, generation: Int) throws(RedisError) -> RedisConnection {
         guard configuration.usesSentinel else { return try RedisConnection(configuration) }
-        var primary: RedisConfiguration.Endpoint
+        let primary: RedisConfiguration.Endpoint
         if let known { primary = known } else { primary = try SentinelResolver(configuration: configuration).primary() }
         var direct = configuration
         direct.endpoint = primary

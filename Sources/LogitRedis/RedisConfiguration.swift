@@ -86,17 +86,7 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
                     database = number
                 }
             }
-            var host = String(hostPort)
-            var port = 6379
-            if let colon = hostPort.lastIndex(of: ":"), !hostPort.hasSuffix("]") {
-                host = String(hostPort[..<colon])
-                guard let number = Int(hostPort[hostPort.index(after: colon)...]), (1...65535).contains(number) else {
-                    throw .invalidConfiguration("REDIS_URL: the port in \"\(hostPort)\" is not a number from 1 to 65535")
-                }
-                port = number
-            }
-            if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-            endpoint = .tcp(host: host.isEmpty ? "127.0.0.1" : host, port: port)
+            endpoint = try Self.tcpEndpoint(hostPort, defaultPort: 6379, source: "REDIS_URL")
         }
         if let overridingPassword, !overridingPassword.isEmpty { password = overridingPassword }
     }
@@ -106,15 +96,7 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
         guard let list, !list.isEmpty else { return }
         var parsed: [Endpoint] = []
         for item in list.split(separator: ",") {
-            let text = item.trimmingCharacters(in: .whitespaces)
-            guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port),
-                colon != text.startIndex
-            else {
-                throw .invalidConfiguration("REDIS_SENTINELS: \"\(text)\" is not host:port (ports 1 to 65535)")
-            }
-            var host = String(text[..<colon])
-            if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-            parsed.append(.tcp(host: host, port: port))
+            parsed.append(try Self.tcpEndpoint(Substring(item.trimmingCharacters(in: .whitespaces)), defaultPort: nil, source: "REDIS_SENTINELS"))
         }
         guard let name, !name.isEmpty else {
             throw .invalidConfiguration("REDIS_SENTINELS is set: REDIS_MASTER_NAME (--redis-master-name) must name the primary too")
@@ -132,6 +114,22 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
         case .tcp(let host, let port): "redis://\(host):\(port)/\(database)"
         case .unix(let path): "unix://\(path)?db=\(database)"
         }
+    }
+
+    /// `host[:port]` (an IPv6 host in brackets) as a TCP endpoint; an empty host is 127.0.0.1. Without a
+    /// `defaultPort`, the port is required. `source` names the setting in errors.
+    static func tcpEndpoint(_ text: Substring, defaultPort: Int?, source: String) throws(RedisError) -> Endpoint {
+        var host = String(text)
+        var port = defaultPort
+        if let colon = text.lastIndex(of: ":"), !text.hasSuffix("]") {
+            host = String(text[..<colon])
+            port = Int(text[text.index(after: colon)...])
+        }
+        guard let port, (1...65535).contains(port) else {
+            throw .invalidConfiguration("\(source): the port in \"\(text)\" is missing or not a number from 1 to 65535")
+        }
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return .tcp(host: host.isEmpty ? "127.0.0.1" : host, port: port)
     }
 
     static func redacted(_ url: String) -> String {

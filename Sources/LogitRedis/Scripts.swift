@@ -167,4 +167,13 @@ enum Scripts {
         redis.call('ZREM', KEYS[4], ARGV[1])
         return existed
         """
+
+    /// The call of `delete` for a model: removes it and all its keys (and its job, wherever it is); replies 1 when
+    /// it existed. Used by `ModelStore.delete`, and by `JobQueue.enqueue` to take back a job too few replicas have.
+    static func deleteCommand(_ id: ModelID, keys: KeySchema) -> [RedisArgument] {
+        [
+            "EVAL", .text(delete), 4, .text(keys.model(id)), .text(keys.trainingData(id)), .text(keys.pendingJobs),
+            .text(keys.modelIndex), .text(id.rawValue), .text(keys.prefix),
+        ]
+    }
 }

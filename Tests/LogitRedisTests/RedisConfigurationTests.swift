@@ -33,4 +33,23 @@ import Testing
     func rejectsMalformedURLs(url: String) {
         #expect(throws: RedisError.self) { try RedisConfiguration(url: url) }
     }
+
+    @Test func sentinelsAreHostPortPairs() throws {
+        var configuration = try RedisConfiguration(url: "redis://:secret@ignored:6379/2")
+        try configuration.useSentinels("10.0.0.1:26379, [::1]:26380", masterName: "logit")
+        #expect(configuration.sentinels == [.tcp(host: "10.0.0.1", port: 26379), .tcp(host: "::1", port: 26380)])
+        #expect(configuration.password == "secret" && configuration.database == 2, "the URL's password and database still apply")
+        #expect(configuration.description == "sentinel://10.0.0.1:26379,[::1]:26380/logit?db=2")
+    }
+
+    @Test(arguments: ["h", "h:0", "h:x", "h:26379,h"])
+    func rejectsMalformedSentinels(list: String) {
+        var configuration = RedisConfiguration()
+        #expect(throws: RedisError.self) { try configuration.useSentinels(list, masterName: "logit") }
+    }
+
+    @Test func sentinelsNeedTheMasterName() {
+        var configuration = RedisConfiguration()
+        #expect(throws: RedisError.self) { try configuration.useSentinels("h:26379", masterName: nil) }
+    }
 }
