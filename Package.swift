@@ -22,7 +22,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
-        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // Pure logic: CSV, standardization, the model, the trainer, prediction. No I/O.
@@ -45,6 +44,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -60,7 +60,7 @@ let package = Package(
         .target(
             name: "LogitServer",
             dependencies: [
-                "LogitCore", "LogitRedis",
+                "LogitCore", "LogitRedis", "LogitAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -69,16 +69,26 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The HTTP API from the client's side, for the `logit train/status/predict/models/delete` subcommands.
+        // The API's documents (requests' answers and problems), shared by the server, the client and the tests.
+        .target(name: "LogitAPI", dependencies: ["LogitCore"], swiftSettings: swiftSettings),
+        // The HTTP API from the client's side, for the `logit train/status/predict/models/delete` subcommands. On
+        // Foundation's URLSession (libcurl, shipped with the toolchain) rather than AsyncHTTPClient, whose TLS stack
+        // (swift-nio-ssl, BoringSSL) doubled the cold release build of the one binary the server also runs.
+        .target(name: "LogitClient", dependencies: ["LogitAPI", "LogitCore"], swiftSettings: swiftSettings),
+        // One builder per role (API, worker, all-in-one): the services `logit serve|worker|dev` and the tests run.
         .target(
-            name: "LogitClient",
-            dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client")],
+            name: "LogitApp",
+            dependencies: [
+                "LogitServer", "LogitWorker", "LogitRedis",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "logit",
             dependencies: [
-                "LogitServer", "LogitWorker", "LogitRedis", "LogitClient",
+                "LogitServer", "LogitWorker", "LogitRedis", "LogitClient", "LogitApp", "LogitAPI", "LogitCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -99,7 +109,7 @@ let package = Package(
         .testTarget(
             name: "LogitServerTests",
             dependencies: [
-                "LogitServer", "LogitWorker", "LogitRedis", "LogitCore", "LogitTestSupport",
+                "LogitServer", "LogitWorker", "LogitRedis", "LogitCore", "LogitTestSupport", "LogitAPI", "LogitApp", "LogitClient",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

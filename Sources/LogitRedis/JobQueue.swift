@@ -1,3 +1,5 @@
+import Foundation
+import LogitCore
 import NIOCore
 
 /// A job taken by a worker: which model, which worker, and which attempt (the fencing token).
@@ -17,7 +19,7 @@ public struct Claim: Sendable, Equatable {
 /// worker (`progress`, `complete`, `fail`, `handBack`) runs as a Lua script that first checks the model is still
 /// `training` under this worker and this attempt, so a worker that lost its lease and finishes late changes nothing.
 /// A worker keeps a lease key alive by heartbeat; `reap` returns the jobs of workers whose lease expired.
-public struct JobQueue: Sendable {
+public struct JobQueue: WorkQueue {
     public let client: RedisClient
     public let keys: KeySchema
 
@@ -32,26 +34,26 @@ public struct JobQueue: Sendable {
     public static let uploadChunkBytes = 8 << 20
 
     /// How long a half-uploaded training body may live in Redis if its request never commits (the API died).
-    static let uploadExpiryMilliseconds = 3_600_000
+    static let uploadExpiry: Duration = .seconds(3600)
 
     /// Stores the training data and the model hash, indexes the model and queues its job: all of it or nothing, in
     /// one script. Large data is first appended in chunks to `{p}upload:{id}`, which the script renames.
     ///
     /// With `replicas` > 0, it returns only once `WAIT` reports that many replicas have the job. When fewer
-    /// acknowledge it within `ackTimeoutMilliseconds`, the job is deleted again (it must not run behind a refused
-    /// request) and this throws `temporarilyUnavailable`.
+    /// acknowledge it within `ackTimeout`, the job is deleted again (it must not run behind a refused request) and
+    /// this throws `temporarilyUnavailable`.
     public func enqueue(
-        _ id: ModelID, data: ByteBuffer, fields: [(String, String)], createdAtMilliseconds: Int64, replicas: Int = 0,
-        ackTimeoutMilliseconds: Int = 1000
+        _ id: ModelID, data: ByteBuffer, fields: [(ModelField, String)], createdAt: Date, replicas: Int = 0, ackTimeout: Duration = .seconds(1)
     ) async throws(RedisError) {
+        let ackTimeoutMilliseconds = ackTimeout.wholeMilliseconds
         let uploaded = data.readableBytes > Self.uploadChunkBytes
         if uploaded { try await upload(id, data) }
         var command: [RedisArgument] = [
             "EVAL", .text(Scripts.enqueue), 5, .text(keys.model(id)), .text(keys.trainingData(id)), .text(keys.modelIndex),
-            .text(keys.pendingJobs), .text(keys.upload(id)), .text(id.rawValue), RedisArgument(createdAtMilliseconds),
+            .text(keys.pendingJobs), .text(keys.upload(id)), .text(id.rawValue), RedisArgument(Timestamp.milliseconds(createdAt)),
             uploaded ? "upload" : "inline", uploaded ? "" : .buffer(data),
         ]
-        for (name, value) in fields { command += [.text(name), .text(value)] }
+        for (field, value) in fields { command += [.text(field.rawValue), .text(value)] }
         let commit = command
         let deleteCommand = Scripts.deleteCommand(id, keys: keys)
         try await retryingWhenAmbiguous { () throws(RedisError) in
@@ -82,7 +84,7 @@ public struct JobQueue: Sendable {
     /// trained anyway (seen in the restart test: about one POST per restart).
     private func retryingWhenAmbiguous(_ commit: () async throws(RedisError) -> Void) async throws(RedisError) {
         var ambiguousSince: ContinuousClock.Instant? = nil
-        var backoff = Backoff(baseMilliseconds: 20, capMilliseconds: 500)
+        var backoff = Backoff(base: .milliseconds(20), cap: .milliseconds(500))
         while true {
             do {
                 return try await commit()
@@ -92,10 +94,6 @@ public struct JobQueue: Sendable {
                 try? await Task.sleep(for: backoff.next())
             }
         }
-    }
-
-    public func enqueue(_ id: ModelID, data: [UInt8], fields: [(String, String)], createdAtMilliseconds: Int64) async throws(RedisError) {
-        try await enqueue(id, data: ByteBuffer(bytes: data), fields: fields, createdAtMilliseconds: createdAtMilliseconds)
     }
 
     /// Appends `data` to the upload key chunk by chunk, one round trip each, on one connection.
@@ -108,7 +106,7 @@ public struct JobQueue: Sendable {
                 let chunk = data.getSlice(at: offset, length: length)!
                 let command: [RedisArgument] =
                     offset == data.readerIndex
-                    ? ["SET", .text(key), .buffer(chunk), "PX", RedisArgument(Self.uploadExpiryMilliseconds)]
+                    ? ["SET", .text(key), .buffer(chunk), "PX", RedisArgument(Self.uploadExpiry.wholeMilliseconds)]
                     : ["APPEND", .text(key), .buffer(chunk)]
                 if case .error(let message) = try connection.command(command) { throw .serverError(message) }
                 offset += length
@@ -117,9 +115,9 @@ public struct JobQueue: Sendable {
     }
 
     /// Creates or renews the worker's lease, and lists the worker for the reaper.
-    public func heartbeat(worker: String, leaseMilliseconds: Int) async throws(RedisError) {
+    public func heartbeat(worker: String, lease: Duration) async throws(RedisError) {
         _ = try await client.pipeline([
-            ["SET", .text(keys.lease(worker: worker)), .text(Timestamp.now()), "PX", RedisArgument(leaseMilliseconds)],
+            ["SET", .text(keys.lease(worker: worker)), .text(Timestamp.now()), "PX", RedisArgument(lease.wholeMilliseconds)],
             ["SADD", .text(keys.workers), .text(worker)],
         ])
     }
@@ -130,12 +128,13 @@ public struct JobQueue: Sendable {
         try await client.send("DEL", .text(keys.lease(worker: worker)))
     }
 
-    /// Waits up to `timeoutSeconds` for a job and moves its id into the worker's processing list; nil when none came.
+    /// Waits up to `timeout` for a job and moves its id into the worker's processing list; nil when none came.
     /// The job is not claimed yet: call `claim` next. (Two steps, because a blocking command cannot run in a script.)
-    public func take(worker: String, timeoutSeconds: Double) async throws(RedisError) -> ModelID? {
+    public func take(worker: String, timeout: Duration) async throws(RedisError) -> ModelID? {
         let processing = keys.processing(worker: worker)
+        let seconds = String(Double(timeout.wholeMilliseconds) / 1000)
         while true {
-            let moved = try await client.send("BLMOVE", .text(keys.pendingJobs), .text(processing), "RIGHT", "LEFT", .text(String(timeoutSeconds)))
+            let moved = try await client.send("BLMOVE", .text(keys.pendingJobs), .text(processing), "RIGHT", "LEFT", .text(seconds))
             guard let text = moved.string else { return nil }
             if let id = ModelID(validating: text) { return id }
             // Not ours (someone pushed garbage): drop it rather than fail forever.
@@ -153,9 +152,9 @@ public struct JobQueue: Sendable {
         return Claim(id: id, worker: worker, attempt: attempt)
     }
 
-    /// Waits up to `timeoutSeconds` for a job and claims it; nil when none came (or it was dropped).
-    public func claim(worker: String, timeoutSeconds: Double) async throws(RedisError) -> Claim? {
-        guard let id = try await take(worker: worker, timeoutSeconds: timeoutSeconds) else { return nil }
+    /// Waits up to `timeout` for a job and claims it; nil when none came (or it was dropped).
+    public func claim(worker: String, timeout: Duration) async throws(RedisError) -> Claim? {
+        guard let id = try await take(worker: worker, timeout: timeout) else { return nil }
         return try await claim(id, worker: worker)
     }
 
@@ -170,35 +169,42 @@ public struct JobQueue: Sendable {
         return (Int(parts.first?.integer ?? 0), listed)
     }
 
-    /// What a claimed job needs, in one round trip: its training CSV (nil if it is gone) and its parameters (JSON).
-    public func jobInput(_ id: ModelID) async throws(RedisError) -> (data: [UInt8], params: [UInt8]?)? {
+    /// What a claimed job needs, in one round trip: its training CSV (nil if it is gone) and its parameters.
+    public func jobInput(_ id: ModelID) async throws(RedisError) -> JobInput? {
         let replies = try await client.pipeline([
-            ["GET", .text(keys.trainingData(id))], ["HGET", .text(keys.model(id)), .text(ModelField.params)],
+            ["GET", .text(keys.trainingData(id))], ["HGET", .text(keys.model(id)), .text(ModelField.params.rawValue)],
         ])
         guard case .string(let data) = replies[0] else { return nil }
-        if case .string(let params) = replies[1] { return (data, params) }
-        return (data, nil)
+        guard case .string(let params) = replies[1] else { return JobInput(data: data, parameters: nil) }
+        return JobInput(data: data, parameters: try? RecordJSON.decoder.decode(TrainingParameters.self, from: Data(params)))
     }
 
     /// Records progress; false when the claim is no longer valid (the job was reclaimed or deleted): stop working on it.
     public func progress(_ claim: Claim, iteration: Int, objective: Double) async throws(RedisError) -> Bool {
         try await fenced(Scripts.progress, claim, extraKeys: [], arguments: [
-            .text(ModelField.progressIteration), RedisArgument(iteration),
-            .text(ModelField.progressObjective), RedisArgument(objective),
-            .text(ModelField.progressUpdatedAt), .text(Timestamp.now()),
+            .text(ModelField.progressIteration.rawValue), RedisArgument(iteration),
+            .text(ModelField.progressObjective.rawValue), RedisArgument(objective),
+            .text(ModelField.progressUpdatedAt.rawValue), .text(Timestamp.now()),
         ])
     }
 
-    /// Stores the result fields and state `ready`, deletes the training data, removes the job and counts the outcome
-    /// in `{p}stats`, atomically. False (and nothing written) when the claim is no longer valid.
-    public func complete(_ claim: Claim, fields: [(String, String)], trainingSeconds: Double = 0) async throws(RedisError) -> Bool {
-        try await finish(
-            claim, state: .ready, trainingSeconds: trainingSeconds, fields: [(ModelField.finishedAt, Timestamp.now())] + fields)
+    /// Stores the fitted model, its summary and coefficients and state `ready`, deletes the training data, removes
+    /// the job and counts the outcome in `{p}stats`, atomically. False (and nothing written) when the claim is no
+    /// longer valid.
+    public func complete(_ claim: Claim, model: LogisticModel, summary: TrainingSummary) async throws(RedisError) -> Bool {
+        let result = ModelRecord.FitResult(summary: summary, coefficients: Coefficients(model))
+        return try await finish(
+            claim, state: .ready, trainingSeconds: summary.trainingSeconds,
+            fields: [
+                (.model, RecordJSON.encode(model)), (.summary, RecordJSON.encode(result.summary)),
+                (.coefficients, RecordJSON.encode(result.coefficients)), (.progressIteration, String(summary.nIter)),
+                (.progressObjective, String(summary.objective)),
+            ])
     }
 
     /// Ends the job as `failed` with a reason, deleting the training data. False when the claim is no longer valid.
     public func fail(_ claim: Claim, reason: String) async throws(RedisError) -> Bool {
-        try await finish(claim, state: .failed, trainingSeconds: 0, fields: [(ModelField.finishedAt, Timestamp.now()), (ModelField.error, reason)])
+        try await finish(claim, state: .failed, trainingSeconds: 0, fields: [(.error, reason)])
     }
 
     /// Returns the job to the front of the queue without counting the attempt (a clean shutdown).
@@ -214,11 +220,12 @@ public struct JobQueue: Sendable {
         return Int(reply.integer ?? 0)
     }
 
-    private func finish(_ claim: Claim, state: ModelState, trainingSeconds: Double, fields: [(String, String)]) async throws(RedisError) -> Bool {
-        try await fenced(
+    private func finish(_ claim: Claim, state: ModelState, trainingSeconds: Double, fields: [(ModelField, String)]) async throws(RedisError) -> Bool {
+        let outcome = StatsField.outcome(state)!  // finish is only called with ready or failed
+        return try await fenced(
             Scripts.finish, claim, extraKeys: [keys.processing(worker: claim.worker), keys.trainingData(claim.id), keys.stats],
-            arguments: [RedisArgument(trainingSeconds)]
-                + ([(ModelField.state, state.rawValue)] + fields).flatMap { [RedisArgument.text($0.0), .text($0.1)] })
+            arguments: [RedisArgument(trainingSeconds), .text(outcome.rawValue)]
+                + ([(.state, state.rawValue), (.finishedAt, Timestamp.now())] + fields).flatMap { [RedisArgument.text($0.0.rawValue), .text($0.1)] })
     }
 
     /// Runs a script whose KEYS[1] is the model hash and whose ARGV starts with id, worker, attempt.

@@ -1,27 +1,54 @@
-/// Field names of the model hash `{p}model:{id}` and the values of its `state` field.
-public enum ModelField {
-    public static let state = "state"
-    public static let createdAt = "created_at"
-    public static let startedAt = "started_at"
-    public static let finishedAt = "finished_at"
-    public static let params = "params"
-    public static let classes = "classes"
-    public static let featureCount = "n_features"
-    public static let sampleCount = "n_samples"
-    public static let maxIter = "max_iter"
-    public static let progressIteration = "progress_iteration"
-    public static let progressObjective = "progress_objective"
-    public static let progressUpdatedAt = "progress_updated_at"
-    public static let summary = "summary"
-    public static let coefficients = "coefficients"
-    /// The fitted model as prediction reads it (standardization + standardized weights), JSON.
-    public static let model = "model"
-    public static let error = "error"
-    public static let attempts = "attempts"
-    public static let worker = "worker"
+import LogitCore
+
+/// The fields of the model hash `{p}model:{id}`: the one list of their names. `ModelRecord`'s codec switches over
+/// it exhaustively, and the Lua scripts read the names from a prelude generated from it (`ScriptPrelude`), so a field
+/// added here fails to compile wherever it must be handled.
+public enum ModelField: String, CaseIterable, Sendable {
+    case state
+    case createdAt = "created_at"
+    case startedAt = "started_at"
+    case finishedAt = "finished_at"
+    /// The training parameters, JSON (`TrainingParameters`).
+    case params
+    /// The labels, JSON array of strings, in the model's class order.
+    case classes
+    case featureCount = "n_features"
+    case sampleCount = "n_samples"
+    /// `params.max_iter` again, so that a status read needs no JSON.
+    case maxIter = "max_iter"
+    case progressIteration = "progress_iteration"
+    case progressObjective = "progress_objective"
+    case progressUpdatedAt = "progress_updated_at"
+    /// JSON (`TrainingSummary`).
+    case summary
+    /// JSON (`Coefficients`), readable with `redis-cli`.
+    case coefficients
+    /// The fitted model as prediction reads it (standardization + standardized weights), JSON (`LogisticModel`).
+    case model
+    case error
+    /// Claims so far (the fencing token of the current one).
+    case attempts
+    /// The worker that holds the current claim.
+    case worker
 }
 
-/// The life of a model: queued → training → ready | failed (training → queued when a job is handed back or reclaimed).
-public enum ModelState: String, Sendable, Codable, CaseIterable {
-    case queued, training, ready, failed
+/// The fields of the `{p}stats` hash: deployment-wide counters of settled jobs.
+public enum StatsField: String, CaseIterable, Sendable {
+    /// Jobs stored ready.
+    case ready
+    /// Jobs that ended failed (a bad fit, or a worker lost too many times).
+    case failed
+    /// Jobs returned to the queue after their worker was lost.
+    case reclaimed
+    /// Seconds spent fitting the jobs counted in `ready` and `failed`.
+    case trainingSeconds = "training_seconds"
+
+    /// The counter a job ending in `state` increments.
+    public static func outcome(_ state: ModelState) -> StatsField? {
+        switch state {
+        case .ready: .ready
+        case .failed: .failed
+        case .queued, .training: nil
+        }
+    }
 }

@@ -1,77 +1,101 @@
 import Foundation
 import LogitCore
+import NIOCore
 
-/// Reads and deletes models: what the API needs of Redis besides enqueueing.
-public struct ModelStore: Sendable {
+/// The models in Redis: what the API needs besides the worker's queue (`ModelRepository`).
+public struct ModelStore: ModelRepository {
     public let client: RedisClient
     public let keys: KeySchema
+    /// With N > 0, `create` returns only once N replicas acknowledged the job (see `JobQueue.enqueue`).
+    public let minReplicasAck: Int
+    public let replicaAckTimeout: Duration
 
-    public init(client: RedisClient, keys: KeySchema) {
+    public init(client: RedisClient, keys: KeySchema, minReplicasAck: Int = 0, replicaAckTimeout: Duration = .seconds(1)) {
         self.client = client
         self.keys = keys
+        self.minReplicasAck = minReplicasAck
+        self.replicaAckTimeout = replicaAckTimeout
     }
 
-    /// The whole model hash, or nil when there is no such model.
-    public func record(_ id: ModelID) async throws(RedisError) -> [String: String]? {
-        let fields = Self.hash(try await client.send("HGETALL", .text(keys.model(id))))
-        return fields.isEmpty ? nil : fields
+    public func create(_ id: ModelID, record: ModelRecord, data: ByteBuffer) async throws(RedisError) {
+        try await JobQueue(client: client, keys: keys).enqueue(
+            id, data: data, fields: record.fields, createdAt: record.createdAt, replicas: minReplicasAck, ackTimeout: replicaAckTimeout)
     }
 
-    /// The model's state, or nil when there is no such model.
-    public func state(_ id: ModelID) async throws(RedisError) -> ModelState? {
-        try await client.send("HGET", .text(keys.model(id)), .text(ModelField.state)).string.flatMap(ModelState.init(rawValue:))
+    public func record(_ id: ModelID) async throws -> ModelRecord? {
+        guard let stored = try await read(id, ModelRecord.recordFields) else { return nil }
+        return try ModelRecord(id: id, fields: stored)
     }
 
-    /// What `check_model_status` shows: the state, and the error or the progress when there is one.
-    public struct Status: Sendable {
-        public let state: ModelState
-        public let error: String?
-        public let iteration: Int?
-        public let maxIter: Int?
+    public func status(_ id: ModelID) async throws -> ModelStatus? {
+        guard let stored = try await read(id, ModelStatus.fields) else { return nil }
+        let reader = FieldReader(id: id, stored: stored)
+        return ModelStatus(
+            state: try reader.required(.state, ModelState.init(rawValue:)), error: stored[ModelField.error.rawValue],
+            iteration: try reader.optional(.progressIteration, Int.init), maxIter: try reader.required(.maxIter, Int.init))
     }
 
-    /// The model's status in one round trip, or nil when there is no such model.
-    public func status(_ id: ModelID) async throws(RedisError) -> Status? {
-        let reply = try await client.send(
-            "HMGET", .text(keys.model(id)), .text(ModelField.state), .text(ModelField.error), .text(ModelField.progressIteration),
-            .text(ModelField.maxIter))
-        let values = (reply.array ?? []).map(\.string)
-        guard values.count == 4, let state = values[0].flatMap(ModelState.init(rawValue:)) else { return nil }
-        return Status(state: state, error: values[1], iteration: values[2].flatMap(Int.init), maxIter: values[3].flatMap(Int.init))
+    /// The fitted model of a `ready` model: nil when the model or its weights are absent; `CorruptRecordError` when
+    /// they are there but unreadable.
+    public func fittedModel(_ id: ModelID) async throws -> LogisticModel? {
+        guard case .string(let json) = try await client.send("HGET", .text(keys.model(id)), .text(ModelField.model.rawValue)) else { return nil }
+        do {
+            return try RecordJSON.decoder.decode(LogisticModel.self, from: Data(json))
+        } catch {
+            throw CorruptRecordError(id: id, field: ModelField.model.rawValue, reason: "unreadable JSON (\(error))")
+        }
     }
 
-    /// The fitted model of a `ready` model.
-    public func fittedModel(_ id: ModelID) async throws(RedisError) -> LogisticModel? {
-        guard case .string(let json) = try await client.send("HGET", .text(keys.model(id)), .text(ModelField.model)) else { return nil }
-        return try? JSONDecoder().decode(LogisticModel.self, from: Data(json))
-    }
-
-    /// Models newest first: the total count and one page of hashes.
-    public func list(offset: Int, limit: Int) async throws(RedisError) -> (total: Int, models: [(ModelID, [String: String])]) {
+    public func list(offset: Int, limit: Int) async throws -> ModelPage {
         let replies = try await client.pipeline([
             ["ZCARD", .text(keys.modelIndex)],
             ["ZREVRANGE", .text(keys.modelIndex), RedisArgument(offset), RedisArgument(offset + limit - 1)],
         ])
         let total = Int(replies[0].integer ?? 0)
         let ids = (replies[1].array ?? []).compactMap { $0.string.flatMap(ModelID.init(validating:)) }
-        guard !ids.isEmpty else { return (total, []) }
-        let hashes = try await client.pipeline(ids.map { ["HGETALL", .text(keys.model($0))] })
-        return (total, zip(ids, hashes.map(Self.hash)).filter { !$0.1.isEmpty })
+        guard !ids.isEmpty else { return ModelPage(total: total, models: []) }
+        let fields = ModelRecord.recordFields
+        let hashes = try await client.pipeline(ids.map { fieldsCommand($0, fields) })
+        var models: [(id: ModelID, record: ModelRecord)] = []
+        for (id, reply) in zip(ids, hashes) {
+            // Nil: deleted since the index was read.
+            if let stored = Self.stored(reply, fields) { models.append((id, try ModelRecord(id: id, fields: stored))) }
+        }
+        return ModelPage(total: total, models: models)
     }
 
-    /// Removes a model and all its keys (and its job, if queued or training). False when there was no such model.
+    private func fieldsCommand(_ id: ModelID, _ fields: [ModelField]) -> [RedisArgument] {
+        ["HMGET", .text(keys.model(id))] + fields.map { .text($0.rawValue) }
+    }
+
+    /// The stored values of `fields`, by name; nil when the model does not exist.
+    private func read(_ id: ModelID, _ fields: [ModelField]) async throws(RedisError) -> [String: String]? {
+        Self.stored(try await client.send(fieldsCommand(id, fields)), fields)
+    }
+
+    private static func stored(_ reply: RedisReply, _ fields: [ModelField]) -> [String: String]? {
+        var stored: [String: String] = [:]
+        for (field, value) in zip(fields, reply.array ?? []) { if let text = value.string { stored[field.rawValue] = text } }
+        return stored.isEmpty ? nil : stored
+    }
+
+    public func counters() async throws(RedisError) -> QueueCounters {
+        let replies = try await client.pipeline([["LLEN", .text(keys.pendingJobs)], ["HGETALL", .text(keys.stats)]])
+        var stats: [StatsField: Double] = [:]
+        let pairs = replies[1].array ?? []
+        for index in stride(from: 0, to: pairs.count - 1, by: 2) {
+            if let name = pairs[index].string.flatMap(StatsField.init(rawValue:)), let value = pairs[index + 1].string.flatMap(Double.init) {
+                stats[name] = value
+            }
+        }
+        return QueueCounters(queued: Int(replies[0].integer ?? 0), stats: stats)
+    }
+
+    public func ping() async -> Bool { await client.ping() }
+
+    public var location: String { "\(client.configuration)" }
+
     public func delete(_ id: ModelID) async throws(RedisError) -> Bool {
         try await client.send(Scripts.deleteCommand(id, keys: keys)).integer == 1
-    }
-
-    static func hash(_ reply: RedisReply) -> [String: String] {
-        let elements = reply.array ?? []
-        var fields: [String: String] = [:]
-        var index = 0
-        while index + 1 < elements.count {
-            if let name = elements[index].string, let value = elements[index + 1].string { fields[name] = value }
-            index += 2
-        }
-        return fields
     }
 }

@@ -1,4 +1,5 @@
-/// The Lua scripts behind `JobQueue`: each runs atomically in Redis.
+/// The Lua scripts behind `JobQueue`: each runs atomically in Redis. Each begins with `ScriptPrelude`, and names
+/// fields, states, counters and key shapes only through its tables.
 ///
 /// Note for Redis Cluster: `reap` builds keys from the prefix, and the others touch several keys of one model;
 /// on a cluster, all keys of a deployment must share a hash tag (e.g. prefix `{lr}:`).
@@ -12,20 +13,20 @@ enum Scripts {
     /// A dropped id stays in the list: it may be the entry of a live attempt of this same worker (a duplicate id, or
     /// a claim that ran twice), which the reaper needs should the worker die. Reconciliation removes it once no loop
     /// of the worker works on it.
-    static let claim = """
-        if redis.call('HGET', KEYS[1], 'state') ~= 'queued' then return -1 end
+    static let claim = ScriptPrelude.text + """
+        if redis.call('HGET', KEYS[1], F.state) ~= S.queued then return -1 end
         if not redis.call('LPOS', KEYS[2], ARGV[1]) then redis.call('LPUSH', KEYS[2], ARGV[1]) end
-        local attempt = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
-        redis.call('HSET', KEYS[1], 'state', 'training', 'started_at', ARGV[3], 'worker', ARGV[2], 'progress_iteration', '0')
-        redis.call('HDEL', KEYS[1], 'progress_objective', 'progress_updated_at')
+        local attempt = redis.call('HINCRBY', KEYS[1], F.attempts, 1)
+        redis.call('HSET', KEYS[1], F.state, S.training, F.startedAt, ARGV[3], F.worker, ARGV[2], F.progressIteration, '0')
+        redis.call('HDEL', KEYS[1], F.progressObjective, F.progressUpdatedAt)
         return attempt
         """
 
     /// The fence every later write checks: still training, under this worker, at this attempt.
-    static let fence = """
+    static let fence = ScriptPrelude.text + """
         local function holds()
-          local f = redis.call('HMGET', KEYS[1], 'state', 'worker', 'attempts')
-          return f[1] == 'training' and f[2] == ARGV[2] and f[3] == ARGV[3]
+          local f = redis.call('HMGET', KEYS[1], F.state, F.worker, F.attempts)
+          return f[1] == S.training and f[2] == ARGV[2] and f[3] == ARGV[3]
         end
 
         """
@@ -37,17 +38,17 @@ enum Scripts {
         return 1
         """
 
-    /// KEYS: model, processing, data, stats. ARGV: id, worker, attempt, training seconds, field/value pairs (the
-    /// first is `state`: ready or failed, which is also the outcome counted in stats).
+    /// KEYS: model, processing, data, stats. ARGV: id, worker, attempt, training seconds, the `{p}stats` counter of
+    /// the outcome, then field/value pairs (among them the final `state`).
     /// A refused (stale) settle leaves the processing list alone, for the same reason as `claim`.
     static let finish = fence + """
         if not holds() then return 0 end
         redis.call('LREM', KEYS[2], 0, ARGV[1])
-        redis.call('HSET', KEYS[1], unpack(ARGV, 5))
-        redis.call('HDEL', KEYS[1], 'worker')
+        redis.call('HSET', KEYS[1], unpack(ARGV, 6))
+        redis.call('HDEL', KEYS[1], F.worker)
         redis.call('DEL', KEYS[3])
-        redis.call('HINCRBY', KEYS[4], ARGV[6], 1)
-        redis.call('HINCRBYFLOAT', KEYS[4], 'training_seconds', ARGV[4])
+        redis.call('HINCRBY', KEYS[4], ARGV[5], 1)
+        redis.call('HINCRBYFLOAT', KEYS[4], STAT.trainingSeconds, ARGV[4])
         return 1
         """
 
@@ -55,9 +56,9 @@ enum Scripts {
     static let handBack = fence + """
         if not holds() then return 0 end
         redis.call('LREM', KEYS[2], 0, ARGV[1])
-        redis.call('HINCRBY', KEYS[1], 'attempts', -1)
-        redis.call('HSET', KEYS[1], 'state', 'queued')
-        redis.call('HDEL', KEYS[1], 'worker', 'started_at', 'progress_iteration', 'progress_objective', 'progress_updated_at')
+        redis.call('HINCRBY', KEYS[1], F.attempts, -1)
+        redis.call('HSET', KEYS[1], F.state, S.queued)
+        redis.call('HDEL', KEYS[1], F.worker, F.startedAt, F.progressIteration, F.progressObjective, F.progressUpdatedAt)
         redis.call('RPUSH', KEYS[3], ARGV[1])
         return 1
         """
@@ -65,26 +66,26 @@ enum Scripts {
     /// `giveBack(prefix, id, maxAttempts, now)`: puts a job that no process is working on back in the queue. A queued
     /// id is queued again; a training one is queued again (counted as `reclaimed`), or ends `failed` once it has used
     /// `maxAttempts`. Anything else (ready, failed, deleted) needs nothing. Returns 1 when it moved the job.
-    static let giveBack = """
+    static let giveBack = ScriptPrelude.text + """
         local function giveBack(prefix, id, maxAttempts, now)
-          local model = prefix .. 'model:' .. id
-          local f = redis.call('HMGET', model, 'state', 'attempts')
-          if f[1] == 'queued' then
-            redis.call('RPUSH', prefix .. 'jobs', id)
+          local model = prefix .. K.model .. id
+          local f = redis.call('HMGET', model, F.state, F.attempts)
+          if f[1] == S.queued then
+            redis.call('RPUSH', prefix .. K.pendingJobs, id)
             return 1
-          elseif f[1] == 'training' then
+          elseif f[1] == S.training then
             local attempts = tonumber(f[2] or '0')
             if attempts >= tonumber(maxAttempts) then
-              redis.call('HSET', model, 'state', 'failed', 'finished_at', now,
-                'error', 'worker lost ' .. attempts .. ' times (its lease expired each time); giving up')
-              redis.call('HDEL', model, 'worker')
-              redis.call('DEL', prefix .. 'data:' .. id)
-              redis.call('HINCRBY', prefix .. 'stats', 'failed', 1)
+              redis.call('HSET', model, F.state, S.failed, F.finishedAt, now,
+                F.error, 'worker lost ' .. attempts .. ' times (its lease expired each time); giving up')
+              redis.call('HDEL', model, F.worker)
+              redis.call('DEL', prefix .. K.trainingData .. id)
+              redis.call('HINCRBY', prefix .. K.stats, STAT.failed, 1)
             else
-              redis.call('HSET', model, 'state', 'queued')
-              redis.call('HDEL', model, 'worker')
-              redis.call('RPUSH', prefix .. 'jobs', id)
-              redis.call('HINCRBY', prefix .. 'stats', 'reclaimed', 1)
+              redis.call('HSET', model, F.state, S.queued)
+              redis.call('HDEL', model, F.worker)
+              redis.call('RPUSH', prefix .. K.pendingJobs, id)
+              redis.call('HINCRBY', prefix .. K.stats, STAT.reclaimed, 1)
             end
             return 1
           end
@@ -99,8 +100,8 @@ enum Scripts {
         local prefix = ARGV[1]
         local moved = 0
         for _, worker in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-          if redis.call('EXISTS', prefix .. 'worker:' .. worker) == 0 then
-            local processing = prefix .. 'processing:' .. worker
+          if redis.call('EXISTS', prefix .. K.lease .. worker) == 0 then
+            local processing = prefix .. K.processing .. worker
             for _, id in ipairs(redis.call('LRANGE', processing, 0, -1)) do
               moved = moved + giveBack(prefix, id, ARGV[2], ARGV[3])
             end
@@ -124,8 +125,8 @@ enum Scripts {
         for i = 5, #ARGV do
           local id = ARGV[i]
           if redis.call('LREM', KEYS[1], 0, id) > 0 then
-            local f = redis.call('HMGET', ARGV[1] .. 'model:' .. id, 'state', 'worker')
-            if f[1] == 'queued' or (f[1] == 'training' and f[2] == ARGV[2]) then
+            local f = redis.call('HMGET', ARGV[1] .. K.model .. id, F.state, F.worker)
+            if f[1] == S.queued or (f[1] == S.training and f[2] == ARGV[2]) then
               moved = moved + giveBack(ARGV[1], id, ARGV[3], ARGV[4])
             end
           end
@@ -138,7 +139,7 @@ enum Scripts {
     /// which becomes the data key here; with `inline`, it is ARGV[4]. One script, so a job is stored whole or not at
     /// all. Returns 1; 0 when the model exists already (the client retried a call whose reply was lost: the job is
     /// queued once); or an error when the upload key is gone (it expires if its request never commits).
-    static let enqueue = """
+    static let enqueue = ScriptPrelude.text + """
         if redis.call('EXISTS', KEYS[1]) == 1 then
           redis.call('DEL', KEYS[5])
           return 0
@@ -158,10 +159,10 @@ enum Scripts {
 
     /// KEYS: model, data, jobs, index. ARGV: id, prefix. Returns 1 when the model existed. A model in training also
     /// leaves its worker's processing list; its worker's next progress write is refused, and it stops.
-    static let delete = """
+    static let delete = ScriptPrelude.text + """
         local existed = redis.call('EXISTS', KEYS[1])
-        local worker = redis.call('HGET', KEYS[1], 'worker')
-        if worker then redis.call('LREM', ARGV[2] .. 'processing:' .. worker, 0, ARGV[1]) end
+        local worker = redis.call('HGET', KEYS[1], F.worker)
+        if worker then redis.call('LREM', ARGV[2] .. K.processing .. worker, 0, ARGV[1]) end
         redis.call('LREM', KEYS[3], 0, ARGV[1])
         redis.call('DEL', KEYS[1], KEYS[2])
         redis.call('ZREM', KEYS[4], ARGV[1])

@@ -15,24 +15,24 @@ public struct APIConfiguration: Sendable {
     /// When set, `POST /models` and `DELETE /models/{id}` need `Authorization: Bearer <token>`.
     public var apiToken: String?
     /// Connections idle this long are closed (slow or idle clients).
-    public var idleTimeoutSeconds: Int
+    public var idleTimeout: Duration
     /// Request body bytes held at once across all requests (503 with `Retry-After` past it). Default: twice the
     /// largest training body, so two maximal uploads (or many small ones) fit at once.
     public var maxInFlightBodyBytes: Int
-    /// A request body must arrive within `bodyTimeoutSeconds` plus one second per `minimumBodyBytesPerSecond` bytes
+    /// A request body must arrive within `bodyTimeout` plus one second per `minimumBodyBytesPerSecond` bytes
     /// received; a slower one is answered 408 and its connection closed (a client trickling a body would otherwise
     /// hold a connection and its buffer forever).
-    public var bodyTimeoutSeconds: Double
+    public var bodyTimeout: Duration
     public var minimumBodyBytesPerSecond: Int
     /// With N > 0, a training job is answered 201 only once `WAIT N` says N replicas have it (else 503).
     public var minReplicasAck: Int
-    public var replicaAckTimeoutMilliseconds: Int
+    public var replicaAckTimeout: Duration
 
     public init(
         host: String = "127.0.0.1", port: Int = 5000, keys: KeySchema = KeySchema(), maxTrainingBytes: Int = 512 << 20,
-        maxPredictionBytes: Int = 64 << 20, csvLimits: CSVLimits = CSVLimits(), apiToken: String? = nil, idleTimeoutSeconds: Int = 60,
-        maxInFlightBodyBytes: Int? = nil, bodyTimeoutSeconds: Double = 30, minimumBodyBytesPerSecond: Int = 100 << 10,
-        minReplicasAck: Int = 0, replicaAckTimeoutMilliseconds: Int = 1000
+        maxPredictionBytes: Int = 64 << 20, csvLimits: CSVLimits = CSVLimits(), apiToken: String? = nil, idleTimeout: Duration = .seconds(60),
+        maxInFlightBodyBytes: Int? = nil, bodyTimeout: Duration = .seconds(30), minimumBodyBytesPerSecond: Int = 100 << 10,
+        minReplicasAck: Int = 0, replicaAckTimeout: Duration = .seconds(1)
     ) {
         self.host = host
         self.port = port
@@ -41,11 +41,11 @@ public struct APIConfiguration: Sendable {
         self.maxPredictionBytes = maxPredictionBytes
         self.csvLimits = csvLimits
         self.apiToken = apiToken
-        self.idleTimeoutSeconds = idleTimeoutSeconds
+        self.idleTimeout = idleTimeout
         self.maxInFlightBodyBytes = maxInFlightBodyBytes ?? 2 * max(maxTrainingBytes, maxPredictionBytes)
-        self.bodyTimeoutSeconds = bodyTimeoutSeconds
+        self.bodyTimeout = bodyTimeout
         self.minimumBodyBytesPerSecond = minimumBodyBytesPerSecond
         self.minReplicasAck = minReplicasAck
-        self.replicaAckTimeoutMilliseconds = replicaAckTimeoutMilliseconds
+        self.replicaAckTimeout = replicaAckTimeout
     }
 }

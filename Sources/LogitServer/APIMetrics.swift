@@ -37,29 +37,28 @@ public final class APIMetrics: Sendable {
             .record(duration)
     }
 
-    /// The text exposition: this process's metrics, then the deployment's from Redis.
-    func exposition(redis: RedisClient, keys: KeySchema) async -> String {
+    /// The text exposition: this process's metrics, then the deployment's from the store.
+    func exposition(repository: any ModelRepository) async -> String {
         var text = registry.emitToString()
-        let replies = try? await redis.pipeline([["LLEN", .text(keys.pendingJobs)], ["HGETALL", .text(keys.stats)]])
+        let counters = try? await repository.counters()
         text += "# HELP logit_redis_up Whether Redis answered this scrape.\n# TYPE logit_redis_up gauge\n"
-        guard let replies, replies.count == 2, case .integer(let queued) = replies[0] else {
-            return text + "logit_redis_up 0\n"
-        }
+        guard let counters else { return text + "logit_redis_up 0\n" }
         text += "logit_redis_up 1\n"
-        text += "# HELP logit_queue_length Jobs waiting for a worker.\n# TYPE logit_queue_length gauge\nlogit_queue_length \(queued)\n"
-        var stats: [String: String] = [:]
-        let pairs = replies[1].array ?? []
-        for index in stride(from: 0, to: pairs.count - 1, by: 2) {
-            if let name = pairs[index].string, let value = pairs[index + 1].string { stats[name] = value }
-        }
+        text += "# HELP logit_queue_length Jobs waiting for a worker.\n# TYPE logit_queue_length gauge\nlogit_queue_length \(counters.queued)\n"
         text += "# HELP logit_jobs_total Jobs settled by all workers, by outcome (reclaimed: returned after a worker was lost).\n"
         text += "# TYPE logit_jobs_total counter\n"
-        for outcome in ["ready", "failed", "reclaimed"] {
-            text += "logit_jobs_total{outcome=\"\(outcome)\"} \(stats[outcome] ?? "0")\n"
+        for outcome in [StatsField.ready, .failed, .reclaimed] {
+            text += "logit_jobs_total{outcome=\"\(outcome.rawValue)\"} \(Self.number(counters.stats[outcome]))\n"
         }
         text += "# HELP logit_training_seconds_total Seconds spent fitting models that ended ready or failed.\n"
-        text += "# TYPE logit_training_seconds_total counter\nlogit_training_seconds_total \(stats["training_seconds"] ?? "0")\n"
+        text += "# TYPE logit_training_seconds_total counter\nlogit_training_seconds_total \(Self.number(counters.stats[.trainingSeconds]))\n"
         return text
+    }
+
+    /// A counter as Prometheus text: whole numbers without a fraction.
+    static func number(_ value: Double?) -> String {
+        guard let value else { return "0" }
+        return value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
     }
 }
 

@@ -19,8 +19,8 @@ final class BodyTimeoutHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var received = 0
     private var check: RepeatedTask?
 
-    init(timeoutSeconds: Double, minimumBytesPerSecond: Int) {
-        self.timeout = .nanoseconds(Int64(timeoutSeconds * 1e9))
+    init(timeout: Duration, minimumBytesPerSecond: Int) {
+        self.timeout = TimeAmount(timeout)
         self.minimumBytesPerSecond = max(1, minimumBytesPerSecond)
     }
 

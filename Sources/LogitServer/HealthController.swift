@@ -1,21 +1,21 @@
 import Hummingbird
+import LogitAPI
 import LogitRedis
 
-/// Liveness and readiness: `/alive` (the original's), `/healthz` (the process answers), `/readyz` (Redis answers).
+/// Liveness and readiness: `/alive` (the original's), `/healthz` (the process answers), `/readyz` (the store answers).
 struct HealthController: Sendable {
-    let redis: RedisClient
+    let repository: any ModelRepository
 
-    func addRoutes(to router: Router<BasicRequestContext>, table: RouteTable) {
-        router.get("/alive") { _, _ in Response.json(.object([("message", "Server is alive!")])) }
-        router.get("/healthz") { _, _ in Response.json(.object([("status", "ok")])) }
-        router.get("/readyz") { _, _ in
-            guard await redis.ping() else {
-                throw ProblemError(.serviceUnavailable, "Not ready: Redis at \(redis.configuration) does not answer.", headers: [.retryAfter: "1"])
+    var routes: RouteCollection<BasicRequestContext> {
+        let routes = RouteCollection(context: BasicRequestContext.self)
+        routes.get(RouterPath(APIPath.alive)) { _, _ in AliveMessage() }
+        routes.get(RouterPath(APIPath.healthz)) { _, _ in HealthStatus(status: "ok") }
+        routes.get(RouterPath(APIPath.readyz)) { _, _ in
+            guard await repository.ping() else {
+                throw ProblemError(.serviceUnavailable, "Not ready: Redis at \(repository.location) does not answer.", headers: [.retryAfter: "1"])
             }
-            return Response.json(.object([("status", "ready"), ("redis", "ok")]))
+            return HealthStatus(status: "ready", redis: "ok")
         }
-        table.add("/alive", .get)
-        table.add("/healthz", .get)
-        table.add("/readyz", .get)
+        return routes
     }
 }

@@ -1,51 +1,35 @@
+import LogitAPI
+import LogitCore
 import LogitRedis
 
-/// The JSON a client sees of a model, built from its Redis hash (stored JSON fields are spliced as they are).
-enum ModelDocument {
-    static func metadata(id: ModelID, record: [String: String]) -> JSONValue {
-        let state = record[ModelField.state].flatMap(ModelState.init(rawValue:)) ?? .failed
-        var progress: [(String, JSONValue)] = [
-            ("iteration", int(record[ModelField.progressIteration]) ?? .int(0)),
-            ("max_iter", int(record[ModelField.maxIter]) ?? .null),
-            ("objective", record[ModelField.progressObjective].flatMap(Double.init).map(JSONValue.number) ?? .null),
-        ]
-        if let updated = record[ModelField.progressUpdatedAt] { progress.append(("updated_at", .string(updated))) }
-        return .object([
-            ("model_id", .string(id.rawValue)),
-            ("status", .string(ModelController.originalStatus(state))),
-            ("state", .string(state.rawValue)),
-            ("created_at", string(record[ModelField.createdAt])),
-            ("started_at", string(record[ModelField.startedAt])),
-            ("finished_at", string(record[ModelField.finishedAt])),
-            ("attempts", int(record[ModelField.attempts]) ?? .int(0)),
-            ("params", raw(record[ModelField.params])),
-            ("classes", raw(record[ModelField.classes])),
-            ("n_features", int(record[ModelField.featureCount]) ?? .null),
-            ("n_samples", int(record[ModelField.sampleCount]) ?? .null),
-            ("progress", .object(progress)),
-            ("summary", raw(record[ModelField.summary])),
-            ("coefficients", raw(record[ModelField.coefficients])),
-            ("error", string(record[ModelField.error])),
-        ])
-    }
+// The documents a client sees of a stored model.
 
-    /// The short form used by `GET /models`.
-    static func listing(id: ModelID, record: [String: String]) -> JSONValue {
-        let state = record[ModelField.state].flatMap(ModelState.init(rawValue:)) ?? .failed
-        return .object([
-            ("model_id", .string(id.rawValue)),
-            ("status", .string(ModelController.originalStatus(state))),
-            ("state", .string(state.rawValue)),
-            ("created_at", string(record[ModelField.createdAt])),
-            ("finished_at", string(record[ModelField.finishedAt])),
-            ("n_features", int(record[ModelField.featureCount]) ?? .null),
-            ("n_samples", int(record[ModelField.sampleCount]) ?? .null),
-            ("classes", raw(record[ModelField.classes])),
-            ("url", .string("/models/\(id)")),
-        ])
+extension ModelMetadata {
+    init(id: ModelID, record: ModelRecord) {
+        self.init(
+            modelID: id.rawValue, state: record.state, createdAt: Timestamp.format(record.createdAt),
+            startedAt: record.startedAt.map(Timestamp.format), finishedAt: record.finishedAt.map(Timestamp.format), attempts: record.attempts,
+            params: record.parameters, classes: record.shape.classes, featureCount: record.shape.featureCount,
+            sampleCount: record.shape.sampleCount,
+            progress: Progress(
+                iteration: record.progress?.iteration ?? 0, maxIter: record.parameters.maxIter, objective: record.progress?.objective,
+                updatedAt: record.progress?.updatedAt.map(Timestamp.format)),
+            summary: record.result?.summary, coefficients: record.result?.coefficients, error: record.error)
     }
+}
 
-    private static func string(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
-    private static func int(_ value: String?) -> JSONValue? { value.flatMap(Int.init).map(JSONValue.int) }
-    private static func raw(_ value: String?) -> JSONValue { value.map(JSONValue.raw) ?? .null }
+extension ModelListing.Item {
+    init(id: ModelID, record: ModelRecord) {
+        self.init(
+            modelID: id.rawValue, state: record.state, createdAt: Timestamp.format(record.createdAt),
+            finishedAt: record.finishedAt.map(Timestamp.format), featureCount: record.shape.featureCount,
+            sampleCount: record.shape.sampleCount, classes: record.shape.classes)
+    }
+}
+
+extension StatusResponse {
+    init(id: ModelID, status: ModelStatus) {
+        let progress = status.state == .training ? status.iteration.map { Progress(iteration: $0, maxIter: status.maxIter) } : nil
+        self.init(modelID: id.rawValue, state: status.state, progress: progress, error: status.error)
+    }
 }

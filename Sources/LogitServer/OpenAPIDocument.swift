@@ -1,3 +1,4 @@
+import LogitAPI
 import LogitCore
 
 /// The OpenAPI 3.1 description of the API, built in code next to the routes so the two cannot drift apart
@@ -62,7 +63,7 @@ enum OpenAPIDocument {
                     "Without a body and without `Content-Type`: the model's metadata (200). With a `text/csv` body of feature rows: a prediction, answered 202 as the original service does (200 with `status: Model is Training` while queued or training).",
                     body: csvBody("Feature rows (no label column).", required: false),
                     responses: [
-                        ("200", response("Metadata, or `{\"status\": \"Model is Training\"}` for a prediction of an unfinished model.", schema: "Model")),
+                        ("200", response("Metadata, or `{\"status\": \"Model is Training\"}` for a prediction of an unfinished model.", oneOf: ["Model", "Status"])),
                         ("202", response("Predictions.", schema: "Prediction")),
                         ("400", problem("Malformed or empty CSV, or the wrong number of features (with `line`).")),
                         ("404", problem(OriginalMessages.modelNotFound)),
@@ -83,7 +84,8 @@ enum OpenAPIDocument {
                     body: csvBody("Feature rows (no label column)."),
                     responses: [
                         ("200", .object([("description", "Predictions (or `Model is Training`)."), ("content", .object([
-                            ("application/json", .object([("schema", ref("Prediction"))])), ("text/csv", .object([("schema", .object([("type", "string")]))])),
+                            ("application/json", .object([("schema", .object([("oneOf", .array([ref("Prediction"), ref("Status")]))]))])),
+                            ("text/csv", .object([("schema", .object([("type", "string")]))])),
                         ]))])),
                         ("400", problem("Malformed or empty CSV, or the wrong number of features.")), ("404", problem(OriginalMessages.modelNotFound)),
                         ("409", problem("Training Failed.")), ("408", problem("The body arrived too slowly.")), ("413", problem("Too large.")), ("415", problem(OriginalMessages.predictionNotCSV)),
@@ -96,8 +98,8 @@ enum OpenAPIDocument {
                 ("post", statusOperation),
             ])),
             ("/alive", .object([("get", operation("Liveness (the original's)", "", responses: [("200", response("`{\"message\": \"Server is alive!\"}`", schema: "Message"))]))])),
-            ("/healthz", .object([("get", operation("The process answers", "", responses: [("200", response("OK", schema: "Message"))]))])),
-            ("/readyz", .object([("get", operation("Redis answers", "", responses: [("200", response("Ready", schema: "Message")), ("503", problem("Redis does not answer."))]))])),
+            ("/healthz", .object([("get", operation("The process answers", "", responses: [("200", response("OK", schema: "Health"))]))])),
+            ("/readyz", .object([("get", operation("Redis answers", "", responses: [("200", response("Ready", schema: "Health")), ("503", problem("Redis does not answer."))]))])),
             ("/metrics", .object([("get", operation("Prometheus metrics", "Text exposition format.", responses: [("200", .object([("description", "Metrics."), ("content", .object([("text/plain", .object([("schema", .object([("type", "string")]))]))]))]))]))])),
             ("/openapi.json", .object([("get", operation("This document", "", responses: [("200", .object([("description", "OpenAPI 3.1"), ("content", .object([("application/json", .object([("schema", .object([("type", "object")]))]))]))]))]))])),
             ("/docs", .object([("get", operation("Human-readable documentation", "Works offline.", responses: [("200", .object([("description", "HTML"), ("content", .object([("text/html", .object([("schema", .object([("type", "string")]))]))]))]))]))])),
@@ -131,33 +133,19 @@ enum OpenAPIDocument {
 
     // MARK: Schemas
 
+    /// The response documents, each schema derived from its type's examples (`APIResponse`): members and their JSON
+    /// types from `example`, required members from `minimalExample`. The schema cannot drift from the type; a test
+    /// checks the server's answers against it.
     static var schemas: [(String, JSONValue)] {
         [
-            ("Problem", object(["type": "string", "title": "string", "status": "integer", "detail": "string", "line": "integer", "field": "integer", "parameter": "string"], required: ["type", "title", "status", "detail"])),
-            ("Accepted", object(["message": "string", "model_id": "string", "task_id": "string", "status": "string", "state": "string", "status_url": "string", "model_url": "string"], required: ["message", "model_id", "task_id"])),
-            ("Status", object(["status": "string", "model_id": "string", "state": "string", "error": "string", "progress": "object"], required: ["status"])),
-            ("Message", object(["message": "string", "status": "string"], required: [])),
-            ("Prediction", .object([
-                ("type", "object"),
-                ("properties", .object([
-                    ("predictions", .object([("type", "array"), ("items", .object([("type", "string")]))])),
-                    ("prediction_probability", .object([("type", "array"), ("items", .object([("type", "array"), ("items", .object([("type", "number")]))]))])),
-                    ("classes", .object([("type", "array"), ("items", .object([("type", "string")]))])),
-                    ("status", .object([("type", "string")])),
-                ])),
-            ])),
-            ("Model", object([
-                "model_id": "string", "status": "string", "state": "string", "created_at": "string", "started_at": "string", "finished_at": "string",
-                "attempts": "integer", "params": "object", "classes": "array", "n_features": "integer", "n_samples": "integer", "progress": "object",
-                "summary": "object", "coefficients": "object", "error": "string",
-            ], required: ["model_id", "status", "state"])),
-            ("ModelList", .object([
-                ("type", "object"),
-                ("properties", .object([
-                    ("models", .object([("type", "array"), ("items", ref("Model"))])), ("total", .object([("type", "integer")])),
-                    ("offset", .object([("type", "integer")])), ("limit", .object([("type", "integer")])), ("next", .object([("type", .array(["string", "null"]))])),
-                ])),
-            ])),
+            ("Problem", DocumentSchema.of(Problem.self)),
+            ("Accepted", DocumentSchema.of(TrainingAccepted.self)),
+            ("Status", DocumentSchema.of(StatusResponse.self)),
+            ("Message", DocumentSchema.of(AliveMessage.self)),
+            ("Health", DocumentSchema.of(HealthStatus.self)),
+            ("Prediction", DocumentSchema.of(PredictionResponse.self)),
+            ("Model", DocumentSchema.of(ModelMetadata.self)),
+            ("ModelList", DocumentSchema.of(ModelListing.self)),
         ]
     }
 
@@ -184,15 +172,16 @@ enum OpenAPIDocument {
         .object([("description", .string(description)), ("content", .object([("application/json", .object([("schema", ref(schema))]))]))])
     }
 
+    static func response(_ description: String, oneOf schemas: [String]) -> JSONValue {
+        .object([
+            ("description", .string(description)),
+            ("content", .object([("application/json", .object([("schema", .object([("oneOf", .array(schemas.map(ref)))]))]))])),
+        ])
+    }
+
     static func problem(_ description: String) -> JSONValue {
         .object([("description", .string(description)), ("content", .object([("application/problem+json", .object([("schema", ref("Problem"))]))]))])
     }
 
     static func ref(_ name: String) -> JSONValue { .object([("$ref", .string("#/components/schemas/\(name)"))]) }
-
-    static func object(_ properties: KeyValuePairs<String, String>, required: [String]) -> JSONValue {
-        var members: [(String, JSONValue)] = [("type", "object"), ("properties", .object(properties.map { ($0.key, .object([("type", .string($0.value))])) }))]
-        if !required.isEmpty { members.append(("required", .array(required.map { .string($0) }))) }
-        return .object(members)
-    }
 }

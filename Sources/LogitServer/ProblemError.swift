@@ -1,42 +1,31 @@
+import Foundation
 import Hummingbird
+import LogitAPI
 
-/// An error answered as RFC 9457 `application/problem+json`: `type`, `title`, `status`, `detail`, plus extension
-/// members (e.g. `line`, `field`, `parameter`). Every expected failure becomes one of these, in one place per cause.
+/// An error answered as RFC 9457 `application/problem+json` (the `Problem` document). Every expected failure
+/// becomes one of these, in one place per cause.
 public struct ProblemError: HTTPResponseError, Sendable {
-    public let status: HTTPResponse.Status
-    public let detail: String
-    public var extensions: [(String, JSONValue)]
+    public var problem: Problem
     public var headers: HTTPFields
 
-    public init(_ status: HTTPResponse.Status, _ detail: String, extensions: [(String, JSONValue)] = [], headers: HTTPFields = [:]) {
-        self.status = status
-        self.detail = detail
-        self.extensions = extensions
+    public var status: HTTPResponse.Status { HTTPResponse.Status(code: problem.status) }
+
+    public init(
+        _ status: HTTPResponse.Status, _ detail: String, line: Int? = nil, field: Int? = nil, parameter: String? = nil,
+        modelStatus: String? = nil, headers: HTTPFields = [:]
+    ) {
+        self.problem = Problem(
+            status: status.code, title: status.reasonPhrase, detail: detail, line: line, field: field, parameter: parameter,
+            modelStatus: modelStatus)
         self.headers = headers
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = self.headers
         headers[.contentType] = "application/problem+json"
-        let body: JSONValue = .object(
-            [
-                ("type", .string("about:blank")),
-                ("title", .string(status.reasonPhrase)),
-                ("status", .int(status.code)),
-                ("detail", .string(detail)),
-            ] + extensions)
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body.serialized())))
+        let body = try APIJSON.encode(problem)
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
-}
-
-/// The original service's texts, word for word: its clients match on them.
-public enum OriginalMessages {
-    public static let modelNotFound = "The model id you supplied either doesn't exist or the model_id provided is wrong."
-    public static let trainingNotCSV = "Please post data in csv format, and make sure the label column is the last column in the csv."
-    public static let predictionNotCSV = "Please post data in csv format."
-    public static let training = "Model is Training"
-    public static let ready = "Ready to Use"
-    public static let failed = "Training Failed"
 }
 
 extension ProblemError {

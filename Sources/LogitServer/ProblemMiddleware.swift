@@ -1,4 +1,5 @@
 import Hummingbird
+import LogitAPI
 import LogitCore
 import LogitRedis
 import Logging
@@ -6,10 +7,10 @@ import NIOHTTP1
 
 /// Maps every error to `application/problem+json` once, at the edge: Hummingbird's own errors (unknown route,
 /// body too large), Redis being unreachable (503 with `Retry-After`), CSV and parameter errors, and anything
-/// unexpected (a 500 whose detail says nothing internal; the error is logged). Malformed HTTP in a body (a bad
-/// chunk) is a 400.
+/// unexpected, a stored model that cannot be read back included (a 500 whose detail says nothing internal; the
+/// error is logged). Malformed HTTP in a body (a bad chunk) is a 400.
 struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
-    let routes: RouteTable
+    let allowed: AllowedMethods
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -17,7 +18,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let problem as ProblemError {
             throw problem
         } catch let error as HTTPError where error.status == .notFound {
-            let allowed = routes.allowedMethods(for: request.uri.path)
+            let allowed = allowed.methods(for: request.uri.path)
             if allowed.isEmpty {
                 throw ProblemError(.notFound, "There is no route \(request.method.rawValue) \(request.uri.path). See GET /docs for the API.")
             }
@@ -39,7 +40,10 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as CSVError {
             throw ProblemError(csv: error)
         } catch let error as ParameterError {
-            throw ProblemError(.badRequest, error.description, extensions: [("parameter", .string(error.name))])
+            throw ProblemError(.badRequest, error.description, parameter: error.name)
+        } catch let error as CorruptRecordError {
+            context.logger.error("A stored model is unreadable", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            throw ProblemError(.internalServerError, "The stored model is unreadable; the error has been logged.")
         } catch {
             context.logger.error("Unexpected error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
             throw ProblemError(.internalServerError, "An unexpected error occurred; it has been logged.")
@@ -62,9 +66,6 @@ extension ProblemError {
             case .unusable: .unprocessableContent
             case .tooLarge: .contentTooLarge
             }
-        var extensions: [(String, JSONValue)] = []
-        if let line = error.line { extensions.append(("line", .int(line))) }
-        if let field = error.field { extensions.append(("field", .int(field))) }
-        self.init(status, error.description, extensions: extensions)
+        self.init(status, error.description, line: error.line, field: error.field)
     }
 }

@@ -20,18 +20,10 @@ extension Request {
 }
 
 extension BasicRequestContext {
-    /// The `:id` path parameter, validated as a model id; 404 with the original text when it is not one.
+    /// The `{id}` path parameter, validated as a model id; 404 with the original text when it is not one.
     func modelID() throws -> ModelID {
         guard let text = parameters.get("id"), let id = ModelID(validating: text) else { throw ProblemError.modelNotFound }
         return id
-    }
-}
-
-extension Response {
-    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
-        var headers = headers
-        headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.serialized())))
     }
 }
 

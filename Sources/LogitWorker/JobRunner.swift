@@ -7,12 +7,12 @@ import Synchronization
 
 /// Trains one claimed job and settles it: stored as ready, failed with a reason, or handed back.
 struct JobRunner {
-    let queue: JobQueue
+    let queue: any WorkQueue
     let claim: Claim
     let configuration: WorkerConfiguration
     var logger: Logger
 
-    init(queue: JobQueue, claim: Claim, configuration: WorkerConfiguration, logger: Logger) {
+    init(queue: any WorkQueue, claim: Claim, configuration: WorkerConfiguration, logger: Logger) {
         self.queue = queue
         self.claim = claim
         self.configuration = configuration
@@ -44,9 +44,7 @@ struct JobRunner {
             logger.info("Training finished", metadata: [
                 "n_iter": "\(summary.nIter)", "objective": "\(summary.objective)", "seconds": "\(summary.trainingSeconds)",
             ])
-            await settle("store the model") {
-                try await queue.complete(claim, fields: Self.resultFields(model, summary), trainingSeconds: summary.trainingSeconds)
-            }
+            await settle("store the model") { try await queue.complete(claim, model: model, summary: summary) }
         case .failed(let reason):
             logger.warning("Training failed", metadata: ["reason": "\(reason)"])
             await settle("store the failure") { try await queue.fail(claim, reason: reason) }
@@ -61,12 +59,11 @@ struct JobRunner {
     }
 
     private func train(_ signals: WorkerSignals, threads: NIOThreadPool) async throws -> Outcome {
-        guard let (data, paramsJSON) = try await retryingWhileUnavailable({ try await queue.jobInput(claim.id) }) else {
+        guard let input = try await retryingWhileUnavailable({ try await queue.jobInput(claim.id) }) else {
             return .failed("the job's training data is missing from Redis")
         }
-        guard let paramsJSON, let parameters = try? JSONDecoder().decode(TrainingParameters.self, from: Data(paramsJSON)) else {
-            return .failed("the job's parameters are unreadable")
-        }
+        guard let parameters = input.parameters else { return .failed("the job's parameters are unreadable") }
+        let data = input.data
         let shared = FitState()
         let limits = configuration.csvLimits
         return await withTaskGroup(of: Outcome?.self) { group in
@@ -99,7 +96,7 @@ struct JobRunner {
                 // Progress writes, throttled; a refused write means the claim is gone.
                 var written = -1
                 while !Task.isCancelled {
-                    try? await Task.sleep(for: .milliseconds(configuration.progressMilliseconds))
+                    try? await Task.sleep(for: configuration.progressInterval)
                     guard let progress = shared.latest.withLock({ $0 }), progress.iteration != written else { continue }
                     written = progress.iteration
                     if let accepted = try? await queue.progress(claim, iteration: progress.iteration, objective: progress.objective), !accepted {
@@ -127,7 +124,7 @@ struct JobRunner {
     /// as the lease could still hold; then throws the last error.
     private func retryingWhileUnavailable<T>(_ body: () async throws -> T) async throws -> T {
         var backoff = Backoff()
-        let deadline = ContinuousClock.now + .milliseconds(configuration.leaseMilliseconds * 4)
+        let deadline = ContinuousClock.now + configuration.lease * 4
         while true {
             do {
                 return try await body()
@@ -137,19 +134,6 @@ struct JobRunner {
             }
         }
     }
-
-    static func resultFields(_ model: LogisticModel, _ summary: TrainingSummary) throws -> [(String, String)] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let (coef, intercept) = model.originalScale
-        return [
-            (ModelField.model, String(decoding: try encoder.encode(model), as: UTF8.self)),
-            (ModelField.coefficients, String(decoding: try encoder.encode(Coefficients(coef: coef, intercept: intercept)), as: UTF8.self)),
-            (ModelField.summary, String(decoding: try encoder.encode(summary), as: UTF8.self)),
-            (ModelField.progressIteration, String(summary.nIter)),
-            (ModelField.progressObjective, String(summary.objective)),
-        ]
-    }
 }
 
 /// What the training thread and the progress writer share during one fit.
@@ -158,10 +142,4 @@ final class FitState: Sendable {
     let latest = Mutex<TrainingProgress?>(nil)
     /// Set when Redis refused a progress write: the claim is gone, stop fitting.
     let lost = Atomic<Bool>(false)
-}
-
-/// Coefficients on the original feature scale, as scikit-learn's `coef_` and `intercept_`.
-struct Coefficients: Codable {
-    var coef: [[Double]]
-    var intercept: [Double]
 }

@@ -7,13 +7,13 @@ import ServiceLifecycle
 /// Every worker reaps as part of its heartbeat; `logit serve` runs this too, so that a job whose worker died is put
 /// back in the queue (`state=queued`) even while no worker is alive.
 public struct LeaseReaper: Service {
-    let queue: JobQueue
+    let queue: any WorkQueue
     let interval: Duration
     let maxAttempts: Int
     let logger: Logger
 
-    public init(redis: RedisClient, keys: KeySchema, interval: Duration = .seconds(2), maxAttempts: Int = 3, logger: Logger) {
-        self.queue = JobQueue(client: redis, keys: keys)
+    public init(queue: any WorkQueue, interval: Duration = .seconds(2), maxAttempts: Int = 3, logger: Logger) {
+        self.queue = queue
         self.interval = interval
         self.maxAttempts = maxAttempts
         self.logger = logger

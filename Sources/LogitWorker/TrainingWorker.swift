@@ -11,15 +11,16 @@ import Synchronization
 /// `run()` keeps a lease alive (heartbeat), reaps jobs of dead workers, and runs `concurrency` job loops. Before
 /// every take and after every heartbeat it reconciles its own processing list with the jobs it is working on
 /// (`JobsInHand`), so a job id stranded there (a reply lost after `BLMOVE`, a claim refused by Redis) goes back to
-/// the queue within two reconciliations, not when this worker dies. On graceful shutdown it stops taking jobs; a running fit may go on for `shutdownGraceSeconds`, then it is
-/// cancelled and handed back to the queue (not counted as an attempt). It returns once every job is settled.
+/// the queue within two reconciliations, not when this worker dies. On graceful shutdown it stops taking jobs; a
+/// running fit may go on for `shutdownGrace`, then it is cancelled and handed back to the queue (not counted as an
+/// attempt). It returns once every job is settled.
 public struct TrainingWorker: Service {
-    let queue: JobQueue
+    let queue: any WorkQueue
     let configuration: WorkerConfiguration
     let logger: Logger
 
-    public init(redis: RedisClient, configuration: WorkerConfiguration, logger: Logger) {
-        self.queue = JobQueue(client: redis, keys: configuration.keys)
+    public init(queue: any WorkQueue, configuration: WorkerConfiguration, logger: Logger) {
+        self.queue = queue
         self.configuration = configuration
         var logger = logger
         logger[metadataKey: "worker"] = "\(configuration.workerID)"
@@ -33,25 +34,24 @@ public struct TrainingWorker: Service {
         defer { trainingThreads.shutdownGracefully { _ in } }
         logger.info("Worker started", metadata: ["concurrency": "\(configuration.concurrency)"])
 
-        await withGracefulShutdownHandler {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await keepLease(signals) }
-                await withTaskGroup(of: Void.self) { jobs in
-                    for _ in 0..<configuration.concurrency {
-                        jobs.addTask { await jobLoop(signals, threads: trainingThreads) }
-                    }
-                }
-                signals.jobsSettled.store(true, ordering: .sequentiallyConsistent)
-                group.cancelAll()
-            }
-        } onGracefulShutdown: {
-            logger.info("Shutdown requested: taking no new jobs")
-            signals.stopTaking.store(true, ordering: .sequentiallyConsistent)
-            let grace = configuration.shutdownGraceSeconds
-            Thread.detachNewThread {
-                Thread.sleep(forTimeInterval: grace)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await keepLease(signals) }
+            group.addTask {
+                // Graceful shutdown: take no new jobs at once, and cancel running fits once the grace period is over.
+                // (Cancelled instead when every job loop has ended.)
+                guard (try? await gracefulShutdown()) != nil else { return }
+                logger.info("Shutdown requested: taking no new jobs")
+                signals.stopTaking.store(true, ordering: .sequentiallyConsistent)
+                guard (try? await Task.sleep(for: configuration.shutdownGrace)) != nil else { return }
                 signals.abandonJobs.store(true, ordering: .sequentiallyConsistent)
             }
+            await withTaskGroup(of: Void.self) { jobs in
+                for _ in 0..<configuration.concurrency {
+                    jobs.addTask { await jobLoop(signals, threads: trainingThreads) }
+                }
+            }
+            signals.jobsSettled.store(true, ordering: .sequentiallyConsistent)
+            group.cancelAll()
         }
         do {
             try await queue.retire(worker: configuration.workerID)
@@ -64,19 +64,18 @@ public struct TrainingWorker: Service {
     /// Renews the lease every heartbeat and reaps dead workers' jobs every reap period, until cancelled.
     private func keepLease(_ signals: WorkerSignals) async {
         var backoff = Backoff()
-        var sinceReap = Int.max / 2
+        var lastReap: ContinuousClock.Instant? = nil
         while !Task.isCancelled && !signals.jobsSettled.load(ordering: .sequentiallyConsistent) {
             do {
-                try await queue.heartbeat(worker: configuration.workerID, leaseMilliseconds: configuration.leaseMilliseconds)
+                try await queue.heartbeat(worker: configuration.workerID, lease: configuration.lease)
                 try await reconcile(signals)
-                if sinceReap >= configuration.reapMilliseconds {
-                    sinceReap = 0
+                if lastReap.map({ ContinuousClock.now - $0 >= configuration.reapInterval }) ?? true {
+                    lastReap = .now
                     let moved = try await queue.reap(maxAttempts: configuration.maxAttempts)
                     if moved > 0 { logger.warning("Reclaimed jobs of workers whose lease expired", metadata: ["jobs": "\(moved)"]) }
                 }
                 backoff.reset()
-                try? await Task.sleep(for: .milliseconds(configuration.heartbeatMilliseconds))
-                sinceReap += configuration.heartbeatMilliseconds
+                try? await Task.sleep(for: configuration.heartbeat)
             } catch {
                 logger.warning("Redis unavailable for the heartbeat; retrying", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: backoff.next())
@@ -90,7 +89,7 @@ public struct TrainingWorker: Service {
             let id: ModelID?
             do {
                 try await reconcile(signals)
-                id = try await queue.take(worker: configuration.workerID, timeoutSeconds: 1)
+                id = try await queue.take(worker: configuration.workerID, timeout: .seconds(1))
                 backoff.reset()
             } catch {
                 logger.warning("Redis unavailable; retrying", metadata: ["error": "\(error)"])
@@ -115,7 +114,7 @@ public struct TrainingWorker: Service {
 
     /// Gives back the jobs in this worker's processing list that none of its loops has been working on since the
     /// last reconciliation.
-    private func reconcile(_ signals: WorkerSignals) async throws(RedisError) {
+    private func reconcile(_ signals: WorkerSignals) async throws {
         let (moved, listed) = try await queue.reconcile(
             worker: configuration.workerID, stale: signals.inHand.stale(), maxAttempts: configuration.maxAttempts)
         signals.inHand.looked(at: listed)

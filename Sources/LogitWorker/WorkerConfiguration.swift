@@ -7,34 +7,35 @@ public struct WorkerConfiguration: Sendable {
     /// Jobs trained at once by this process.
     public var concurrency: Int
     /// How long the worker's lease lives without a heartbeat; a worker silent this long is presumed dead.
-    public var leaseMilliseconds: Int
+    public var lease: Duration
     /// How often the lease is renewed (a few times per lease).
-    public var heartbeatMilliseconds: Int
+    public var heartbeat: Duration
     /// How often this worker looks for jobs of dead workers.
-    public var reapMilliseconds: Int
+    public var reapInterval: Duration
     /// Attempts per job before it ends `failed` ("worker lost N times").
     public var maxAttempts: Int
     /// How often progress (iteration, objective) is written while training.
-    public var progressMilliseconds: Int
+    public var progressInterval: Duration
     /// On SIGTERM, how long a running job may continue before it is handed back to the queue.
-    public var shutdownGraceSeconds: Double
+    public var shutdownGrace: Duration
     public var csvLimits: CSVLimits
     /// This process's worker id (unique per process).
     public var workerID: String
 
     public init(
-        keys: KeySchema = KeySchema(), concurrency: Int = 1, leaseMilliseconds: Int = 5000, heartbeatMilliseconds: Int = 1000,
-        reapMilliseconds: Int = 2000, maxAttempts: Int = 3, progressMilliseconds: Int = 250, shutdownGraceSeconds: Double = 10,
+        keys: KeySchema = KeySchema(), concurrency: Int = 1, lease: Duration = .seconds(5), heartbeat: Duration = .seconds(1),
+        reapInterval: Duration = .seconds(2), maxAttempts: Int = 3, progressInterval: Duration = .milliseconds(250),
+        shutdownGrace: Duration = .seconds(10),
         csvLimits: CSVLimits = CSVLimits(), workerID: String = WorkerConfiguration.defaultWorkerID()
     ) {
         self.keys = keys
         self.concurrency = concurrency
-        self.leaseMilliseconds = leaseMilliseconds
-        self.heartbeatMilliseconds = heartbeatMilliseconds
-        self.reapMilliseconds = reapMilliseconds
+        self.lease = lease
+        self.heartbeat = heartbeat
+        self.reapInterval = reapInterval
         self.maxAttempts = maxAttempts
-        self.progressMilliseconds = progressMilliseconds
-        self.shutdownGraceSeconds = shutdownGraceSeconds
+        self.progressInterval = progressInterval
+        self.shutdownGrace = shutdownGrace
         self.csvLimits = csvLimits
         self.workerID = workerID
     }

@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
+import LogitAPI
 import LogitClient
-import NIOCore
+import LogitCore
 
 /// Where the API is, for every client subcommand.
 struct ClientOptions: ParsableArguments {
@@ -10,34 +11,23 @@ struct ClientOptions: ParsableArguments {
 
     @Option(help: "API token, for training and deleting when the API requires one (env LOGIT_API_TOKEN).")
     var token: String? = environment("LOGIT_API_TOKEN")
-
 }
 
 /// Reads a file, or standard input for `-`, as the body of a request.
-func readBody(_ path: String) throws -> ByteBuffer {
-    let data: Data?
-    if path == "-" {
-        data = FileHandle.standardInput.readDataToEndOfFile()
-    } else {
-        data = FileManager.default.contents(atPath: path)
-    }
+func readBody(_ path: String) throws -> Data {
+    let data: Data? = path == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: path)
     guard let data else { throw ValidationError("cannot read \(path)") }
-    return ByteBuffer(bytes: data)
+    return data
 }
 
 /// Runs client calls: a `ClientError` becomes one line on standard error and exit status 1.
 func runClientCall(_ options: ClientOptions, _ body: (APIClient) async throws(ClientError) -> Void) async throws {
     do {
-        try await APIClient.withCommandLineClient(baseURL: options.url, token: options.token, body)
+        try await body(APIClient(baseURL: options.url, token: options.token))
     } catch {
-        FileHandle.standardError.write(Data("logit: \(error)\n".utf8))
+        StandardStreams.error("logit: \(error)\n")
         throw ExitCode.failure
     }
-}
-
-func writeOut(_ buffer: ByteBuffer, newline: Bool = false) {
-    FileHandle.standardOutput.write(Data(buffer.readableBytesView))
-    if newline { FileHandle.standardOutput.write(Data("\n".utf8)) }
 }
 
 struct Train: AsyncParsableCommand {
@@ -72,57 +62,56 @@ struct Train: AsyncParsableCommand {
             return (name: String(parts[0]), value: parts.count > 1 ? String(parts[1]) : "")
         }
         try await runClientCall(options) { client async throws(ClientError) in
-            let queued = try await client.train(csv: body, parameters: pairs)
+            let accepted = try await client.train(csv: body, parameters: pairs)
             guard wait else {
-                print(queued.modelID)
+                StandardStreams.output(accepted.modelID + "\n")
                 return
             }
-            let state = try await Self.waitForEnd(of: queued.modelID, client: client)
-            print(queued.modelID)
-            if state.state == "failed" {
-                throw .problem(status: 409, detail: "training failed: \(state.error ?? "no reason given")")
+            let metadata = try await TrainingProgressReport.waitForEnd(of: accepted.modelID, client: client)
+            StandardStreams.output(accepted.modelID + "\n")
+            if metadata.state == .failed {
+                throw .problem(status: 409, detail: "training failed: \(metadata.error ?? "no reason given")")
             }
         }
     }
+}
 
-    /// Polls the model every 250 ms (the rate the worker writes progress) until it is ready or failed.
-    static func waitForEnd(of id: String, client: APIClient) async throws(ClientError) -> APIClient.ModelState {
+/// Polls a model until its fit ends, showing progress on standard error.
+enum TrainingProgressReport {
+    /// Polls every 250 ms (the rate the worker writes progress) until the model is ready or failed.
+    static func waitForEnd(of id: String, client: APIClient) async throws(ClientError) -> ModelMetadata {
         let interactive = isatty(STDERR_FILENO) != 0
         var lastLine = ""
         while true {
-            let state = try await client.state(id)
-            var line: String
-            switch state.state {
-            case "ready":
-                if let summary = state.summary {
-                    let seconds = summary.trainingSeconds
-                    let duration = seconds < 0.1 ? String(format: "%.1f ms", seconds * 1000) : String(format: "%.2f s", seconds)
-                    line = String(
-                        format: "ready: %d iterations, objective %.10g, training accuracy %.4f, %@%@", summary.nIter,
-                        summary.objective, summary.trainAccuracy, duration, summary.converged ? "" : " (not converged)")
-                } else {
-                    line = "ready"
-                }
-            case "failed":
-                line = "failed: \(state.error ?? "no reason given")"
-            default:
-                if let progress = state.progress {
-                    line = "\(state.state): iteration \(progress.iteration) of at most \(progress.maxIter)"
-                    if let objective = progress.objective { line += String(format: ", objective %.10g", objective) }
-                } else {
-                    line = state.state
-                }
-            }
+            let metadata = try await client.metadata(id)
+            let line = Self.line(metadata)
             if line != lastLine {
-                let text = interactive ? "\r\u{1B}[K" + line : line + "\n"
-                FileHandle.standardError.write(Data(text.utf8))
+                StandardStreams.error(interactive ? "\r\u{1B}[K" + line : line + "\n")
                 lastLine = line
             }
-            if state.state == "ready" || state.state == "failed" {
-                if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
-                return state
+            if metadata.state == .ready || metadata.state == .failed {
+                if interactive { StandardStreams.error("\n") }
+                return metadata
             }
             try? await Task.sleep(for: .milliseconds(250))
+        }
+    }
+
+    static func line(_ metadata: ModelMetadata) -> String {
+        switch metadata.state {
+        case .ready:
+            guard let summary = metadata.summary else { return "ready" }
+            let seconds = summary.trainingSeconds
+            let duration = seconds < 0.1 ? String(format: "%.1f ms", seconds * 1000) : String(format: "%.2f s", seconds)
+            return String(
+                format: "ready: %d iterations, objective %.10g, training accuracy %.4f, %@%@", summary.nIter, summary.objective,
+                summary.trainAccuracy, duration, summary.converged ? "" : " (not converged)")
+        case .failed:
+            return "failed: \(metadata.error ?? "no reason given")"
+        case .queued, .training:
+            var line = "\(metadata.state.rawValue): iteration \(metadata.progress.iteration) of at most \(metadata.progress.maxIter)"
+            if let objective = metadata.progress.objective { line += String(format: ", objective %.10g", objective) }
+            return line
         }
     }
 }
@@ -137,13 +126,14 @@ struct Status: AsyncParsableCommand {
     var id: String
 
     func run() async throws {
-        try await runClientCall(options) { client async throws(ClientError) in writeOut(try await client.modelJSON(id), newline: true) }
+        try await runClientCall(options) { client async throws(ClientError) in StandardStreams.output(try await client.modelJSON(id) + Data("\n".utf8)) }
     }
 }
 
 struct Predict: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Predict feature rows (headerless CSV) and print CSV: a label,<class…> header, then a row per input.")
+        abstract: "Predict feature rows (headerless CSV) and print CSV: a label,<class…> header, then a row per input.",
+        discussion: "A model still queued or training is an error (exit 1), unless --wait: then it waits for the fit to end.")
 
     @OptionGroup var options: ClientOptions
 
@@ -153,9 +143,20 @@ struct Predict: AsyncParsableCommand {
     @Argument(help: "Headerless CSV of feature rows, or - for standard input.")
     var file: String
 
+    @Flag(help: "If the model is still training, wait for it (progress on standard error), then predict.")
+    var wait = false
+
     func run() async throws {
         let body = try readBody(file)
-        try await runClientCall(options) { client async throws(ClientError) in writeOut(try await client.predict(id, csv: body)) }
+        try await runClientCall(options) { client async throws(ClientError) in
+            do throws(ClientError) {
+                StandardStreams.output(try await client.predict(id, csv: body))
+            } catch {
+                guard case .notReady = error, wait else { throw error }
+                _ = try await TrainingProgressReport.waitForEnd(of: id, client: client)
+                StandardStreams.output(try await client.predict(id, csv: body))
+            }
+        }
     }
 }
 
@@ -172,7 +173,7 @@ struct Models: AsyncParsableCommand {
 
     func run() async throws {
         try await runClientCall(options) { client async throws(ClientError) in
-            writeOut(try await client.listJSON(limit: limit, offset: offset), newline: true)
+            StandardStreams.output(try await client.listJSON(limit: limit, offset: offset) + Data("\n".utf8))
         }
     }
 }

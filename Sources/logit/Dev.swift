@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LogitApp
 import LogitRedis
 import LogitServer
 import LogitWorker
@@ -38,14 +39,14 @@ struct Dev: AsyncParsableCommand {
             logger.info("Using the Redis that answers", metadata: ["redis": "\(redisConfiguration)"])
         }
         try await RedisPreflight.check(client, logger: logger)
-        let workerService = TrainingWorker(
-            redis: client, configuration: worker.workerConfiguration(keys: redis.keys, csvLimits: serve.csvLimits), logger: redis.logger("logit.worker"))
-        let app = buildApplication(configuration: serve.apiConfiguration(keys: redis.keys), redis: client, logger: redis.logger("logit.api"))
-        // Shut down in reverse order: the API drains first, then the worker settles its job, then Redis stops.
-        services += [workerService, app]
+        // Shut down in reverse order: the API drains first, then the worker settles its job, then the client closes,
+        // then Redis stops.
+        services += Roles.dev(
+            redis: client, api: serve.apiConfiguration(keys: redis.keys),
+            worker: worker.workerConfiguration(keys: redis.keys, csvLimits: serve.csvLimits), apiLogger: redis.logger("logit.api"),
+            workerLogger: redis.logger("logit.worker"))
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         logger.info("logit is up", metadata: ["api": "http://\(serve.host):\(serve.port)"])
         try await group.run()
-        await client.shutdown()
     }
 }

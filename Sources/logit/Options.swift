@@ -102,8 +102,8 @@ struct ServeOptions: ParsableArguments {
         APIConfiguration(
             host: host, port: port, keys: keys, maxTrainingBytes: maxTrainingBytes, maxPredictionBytes: maxPredictionBytes,
             csvLimits: csvLimits, apiToken: environment("LOGIT_API_TOKEN"), maxInFlightBodyBytes: maxInflightBodyBytes,
-            bodyTimeoutSeconds: bodyTimeout, minimumBodyBytesPerSecond: minBodyRate, minReplicasAck: minReplicasAck,
-            replicaAckTimeoutMilliseconds: replicaAckTimeoutMs)
+            bodyTimeout: .milliseconds(Int64(bodyTimeout * 1000)), minimumBodyBytesPerSecond: minBodyRate, minReplicasAck: minReplicasAck,
+            replicaAckTimeout: .milliseconds(replicaAckTimeoutMs))
     }
 }
 
@@ -128,7 +128,8 @@ struct WorkerOptions: ParsableArguments {
 
     func workerConfiguration(keys: KeySchema, csvLimits: CSVLimits = CSVLimits()) -> WorkerConfiguration {
         WorkerConfiguration(
-            keys: keys, concurrency: concurrency, leaseMilliseconds: leaseMs, heartbeatMilliseconds: max(100, leaseMs / 5),
-            reapMilliseconds: max(200, leaseMs / 2), maxAttempts: maxAttempts, shutdownGraceSeconds: shutdownGrace, csvLimits: csvLimits)
+            keys: keys, concurrency: concurrency, lease: .milliseconds(leaseMs), heartbeat: .milliseconds(max(100, leaseMs / 5)),
+            reapInterval: .milliseconds(max(200, leaseMs / 2)), maxAttempts: maxAttempts,
+            shutdownGrace: .milliseconds(Int64(shutdownGrace * 1000)), csvLimits: csvLimits)
     }
 }

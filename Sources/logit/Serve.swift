@@ -1,4 +1,5 @@
 import ArgumentParser
+import LogitApp
 import LogitRedis
 import LogitServer
 import LogitWorker
@@ -19,10 +20,7 @@ struct Serve: AsyncParsableCommand {
         let logger = redis.logger("logit.api")
         let client = RedisClient(configuration: try redis.redisConfiguration(), threads: 8)
         try await RedisPreflight.check(client, logger: logger)
-        let app = buildApplication(configuration: serve.apiConfiguration(keys: redis.keys), redis: client, logger: logger)
-        let reaper = LeaseReaper(redis: client, keys: redis.keys, maxAttempts: maxAttempts, logger: logger)
-        let group = ServiceGroup(services: [reaper, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        try await group.run()
-        await client.shutdown()
+        let services = Roles.api(redis: client, configuration: serve.apiConfiguration(keys: redis.keys), maxAttempts: maxAttempts, logger: logger)
+        try await ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
     }
 }

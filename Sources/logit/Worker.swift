@@ -1,4 +1,5 @@
 import ArgumentParser
+import LogitApp
 import LogitRedis
 import LogitWorker
 import Logging
@@ -15,9 +16,7 @@ struct Worker: AsyncParsableCommand {
         let logger = redis.logger("logit.worker")
         let client = RedisClient(configuration: try redis.redisConfiguration(), threads: worker.concurrency * 2 + 2)
         try await RedisPreflight.check(client, logger: logger)
-        let service = TrainingWorker(redis: client, configuration: worker.workerConfiguration(keys: redis.keys), logger: logger)
-        let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        try await group.run()
-        await client.shutdown()
+        let services = Roles.worker(redis: client, configuration: worker.workerConfiguration(keys: redis.keys), logger: logger)
+        try await ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
     }
 }

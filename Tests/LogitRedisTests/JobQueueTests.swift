@@ -20,7 +20,7 @@ import Testing
 
     func enqueue(_ queue: JobQueue) async throws -> ModelID {
         let id = ModelID.generate()
-        try await queue.enqueue(id, data: Array("1,a\n2,b\n".utf8), fields: [("state", "queued"), ("attempts", "0")], createdAtMilliseconds: 1)
+        try await queue.enqueue(id)
         return id
     }
 
@@ -31,27 +31,27 @@ import Testing
     @Test func aClaimedJobIsStoredOnceAndLeavesNothingBehind() async throws {
         try await withQueue { queue, client in
             let id = try await enqueue(queue)
-            try await queue.heartbeat(worker: "w1", leaseMilliseconds: 5000)
-            let claim = try #require(try await queue.claim(worker: "w1", timeoutSeconds: 1))
+            try await queue.heartbeat(worker: "w1", lease: .milliseconds(5000))
+            let claim = try #require(try await queue.claim(worker: "w1", timeout: .seconds(1)))
             #expect(claim.id == id && claim.attempt == 1)
             #expect(try await field(client, "t:model:\(id)", "state") == "training")
             #expect(try await client.send("LLEN", "t:processing:w1").integer == 1)
             #expect(try await queue.jobInput(id)?.data == Array("1,a\n2,b\n".utf8))
 
-            #expect(try await queue.complete(claim, fields: [("summary", "{}")], trainingSeconds: 0.5))
+            #expect(try await queue.complete(claim, model: TestFit.model, summary: TestFit.summary(objective: 0.5, seconds: 0.5)))
             #expect(try await client.send("HGET", "t:stats", "ready").string == "1", "the outcome is counted with the store")
             #expect(try await field(client, "t:model:\(id)", "state") == "ready")
             #expect(try await client.send("EXISTS", .text("t:data:\(id)")).integer == 0)
             #expect(try await client.send("LLEN", "t:processing:w1").integer == 0)
             #expect(try await client.send("LLEN", "t:jobs").integer == 0)
-            #expect(try await queue.complete(claim, fields: [("summary", "{\"twice\":1}")]) == false, "a second store is refused")
-            #expect(try await field(client, "t:model:\(id)", "summary") == "{}")
+            #expect(try await queue.complete(claim, model: TestFit.model, summary: TestFit.summary(objective: 0.25)) == false, "a second store is refused")
+            #expect(try await field(client, "t:model:\(id)", "summary") == RecordJSON.encode(TestFit.summary(objective: 0.5, seconds: 0.5)))
         }
     }
 
     @Test func noJobMeansNilAfterTheTimeout() async throws {
         try await withQueue { queue, _ in
-            let claim = try await queue.claim(worker: "w1", timeoutSeconds: 0.05)
+            let claim = try await queue.claim(worker: "w1", timeout: .seconds(0.05))
             #expect(claim == nil)
         }
     }
@@ -59,20 +59,20 @@ import Testing
     @Test func aWorkerWhoseLeaseExpiredCannotStoreItsLateResult() async throws {
         try await withQueue { queue, client in
             let id = try await enqueue(queue)
-            try await queue.heartbeat(worker: "slow", leaseMilliseconds: 5000)
-            let late = try #require(try await queue.claim(worker: "slow", timeoutSeconds: 1))
+            try await queue.heartbeat(worker: "slow", lease: .milliseconds(5000))
+            let late = try #require(try await queue.claim(worker: "slow", timeout: .seconds(1)))
             // The slow worker goes silent: its lease disappears, and a reaper returns the job.
             try await client.send("DEL", "t:worker:slow")
             #expect(try await queue.reap(maxAttempts: 3) == 1)
             #expect(try await field(client, "t:model:\(id)", "state") == "queued")
 
-            try await queue.heartbeat(worker: "fast", leaseMilliseconds: 5000)
-            let current = try #require(try await queue.claim(worker: "fast", timeoutSeconds: 1))
+            try await queue.heartbeat(worker: "fast", lease: .milliseconds(5000))
+            let current = try #require(try await queue.claim(worker: "fast", timeout: .seconds(1)))
             #expect(current.attempt == 2)
             #expect(try await queue.progress(late, iteration: 5, objective: 1) == false)
-            #expect(try await queue.complete(late, fields: [("summary", "late")]) == false)
-            #expect(try await queue.complete(current, fields: [("summary", "current")]))
-            #expect(try await field(client, "t:model:\(id)", "summary") == "current")
+            #expect(try await queue.complete(late, model: TestFit.model, summary: TestFit.summary(objective: 0.25)) == false)
+            #expect(try await queue.complete(current, model: TestFit.model, summary: TestFit.summary(objective: 0.5)))
+            #expect(try await field(client, "t:model:\(id)", "summary") == RecordJSON.encode(TestFit.summary(objective: 0.5)))
             #expect(try await field(client, "t:model:\(id)", "attempts") == "2")
         }
     }
@@ -81,8 +81,8 @@ import Testing
         try await withQueue { queue, client in
             let id = try await enqueue(queue)
             for attempt in 1...2 {
-                try await queue.heartbeat(worker: "w\(attempt)", leaseMilliseconds: 5000)
-                _ = try #require(try await queue.claim(worker: "w\(attempt)", timeoutSeconds: 1))
+                try await queue.heartbeat(worker: "w\(attempt)", lease: .milliseconds(5000))
+                _ = try #require(try await queue.claim(worker: "w\(attempt)", timeout: .seconds(1)))
                 try await client.send("DEL", .text("t:worker:w\(attempt)"))
                 #expect(try await queue.reap(maxAttempts: 2) == 1)
             }
@@ -97,21 +97,21 @@ import Testing
         try await withQueue { queue, client in
             let first = try await enqueue(queue)
             let second = try await enqueue(queue)
-            let claim = try #require(try await queue.claim(worker: "w", timeoutSeconds: 1))
+            let claim = try #require(try await queue.claim(worker: "w", timeout: .seconds(1)))
             #expect(claim.id == first)
             #expect(try await queue.handBack(claim))
             #expect(try await field(client, "t:model:\(first)", "state") == "queued")
             #expect(try await field(client, "t:model:\(first)", "attempts") == "0")
-            #expect(try await queue.claim(worker: "w", timeoutSeconds: 1)?.id == first)
-            #expect(try await queue.claim(worker: "w", timeoutSeconds: 1)?.id == second)
+            #expect(try await queue.claim(worker: "w", timeout: .seconds(1))?.id == first)
+            #expect(try await queue.claim(worker: "w", timeout: .seconds(1))?.id == second)
         }
     }
 
     @Test func aLiveWorkersJobsAreNotReaped() async throws {
         try await withQueue { queue, client in
             _ = try await enqueue(queue)
-            try await queue.heartbeat(worker: "alive", leaseMilliseconds: 60_000)  // alive throughout, however slow the machine
-            _ = try #require(try await queue.claim(worker: "alive", timeoutSeconds: 1))
+            try await queue.heartbeat(worker: "alive", lease: .milliseconds(60_000))  // alive throughout, however slow the machine
+            _ = try #require(try await queue.claim(worker: "alive", timeout: .seconds(1)))
             #expect(try await queue.reap(maxAttempts: 3) == 0)
             #expect(try await client.send("LLEN", "t:processing:alive").integer == 1)
         }
@@ -124,7 +124,7 @@ import Testing
             #expect(try await store.delete(id))
             #expect(try await client.send("DBSIZE").integer == 0)
             #expect(try await store.delete(id) == false)
-            #expect(try await queue.claim(worker: "w", timeoutSeconds: 0.05) == nil)
+            #expect(try await queue.claim(worker: "w", timeout: .seconds(0.05)) == nil)
         }
     }
 

@@ -20,7 +20,7 @@ import Testing
     @Test func anIdStrandedInALiveWorkersListGoesBack() async throws {
         try await queueTests.withQueue { queue, client in
             let id = try await queueTests.enqueue(queue)
-            try await queue.heartbeat(worker: "w1", leaseMilliseconds: 60_000)
+            try await queue.heartbeat(worker: "w1", lease: .milliseconds(60_000))
             // What a BLMOVE whose reply never reached the worker leaves behind: the id in its list, nobody on it.
             try await client.send("LMOVE", "t:jobs", "t:processing:w1", "RIGHT", "LEFT")
             #expect(try await queue.reap(maxAttempts: 3) == 0, "the worker is alive: the reaper cannot help")
@@ -37,7 +37,7 @@ import Testing
     @Test func aJobClaimedButNotWorkedOnGoesBackAsAnAttempt() async throws {
         try await queueTests.withQueue { queue, client in
             let id = try await queueTests.enqueue(queue)
-            _ = try #require(try await queue.claim(worker: "w1", timeoutSeconds: 1))
+            _ = try #require(try await queue.claim(worker: "w1", timeout: .seconds(1)))
             #expect(try await queue.reconcile(worker: "w1", stale: [], maxAttempts: 3) == (0, [id]))
             #expect(try await state(client, id) == "training")
             // The worker is no longer on it (e.g. it could not read the job's data): back in the queue.
@@ -46,7 +46,7 @@ import Testing
             #expect(try await list(client, "t:jobs") == [id.rawValue])
             #expect(try await client.send("HGET", "t:stats", "reclaimed").string == "1")
             // At the attempt limit it ends failed instead.
-            _ = try #require(try await queue.claim(worker: "w1", timeoutSeconds: 1))
+            _ = try #require(try await queue.claim(worker: "w1", timeout: .seconds(1)))
             #expect(try await queue.reconcile(worker: "w1", stale: [id], maxAttempts: 2).moved == 1)
             #expect(try await state(client, id) == "failed")
         }
@@ -55,7 +55,7 @@ import Testing
     @Test func aClaimThatRacesAReconciliationKeepsTheJobInTheWorkersList() async throws {
         try await queueTests.withQueue { queue, client in
             let id = try await queueTests.enqueue(queue)
-            let taken = try #require(try await queue.take(worker: "w1", timeoutSeconds: 1))
+            let taken = try #require(try await queue.take(worker: "w1", timeout: .seconds(1)))
             // A reconciliation gives the id back between the take and the claim.
             #expect(try await queue.reconcile(worker: "w1", stale: [taken], maxAttempts: 3).moved == 1)
             let claim = try #require(try await queue.claim(taken, worker: "w1"))
@@ -63,13 +63,13 @@ import Testing
             #expect(try await list(client, "t:processing:w1") == [id.rawValue], "where the reaper looks if w1 dies")
             // The copy the reconciliation queued is dropped by whoever takes it next, and leaves that worker's list
             // at its next reconciliation.
-            let copy = try #require(try await queue.take(worker: "w2", timeoutSeconds: 1))
+            let copy = try #require(try await queue.take(worker: "w2", timeout: .seconds(1)))
             #expect(copy == id)
             #expect(try await queue.claim(copy, worker: "w2") == nil)
             #expect(try await queue.reconcile(worker: "w2", stale: [copy], maxAttempts: 3).moved == 0)
             #expect(try await list(client, "t:processing:w2").isEmpty)
             #expect(try await state(client, id) == "training", "w1's attempt is untouched")
-            #expect(try await queue.complete(claim, fields: []))
+            #expect(try await queue.complete(claim, model: TestFit.model, summary: TestFit.summary()))
             #expect(try await state(client, id) == "ready")
         }
     }
@@ -77,13 +77,13 @@ import Testing
     @Test func staleSettlesAndDroppedClaimsLeaveALiveAttemptsEntry() async throws {
         try await queueTests.withQueue { queue, client in
             let id = try await queueTests.enqueue(queue)
-            let first = try #require(try await queue.claim(worker: "w1", timeoutSeconds: 1))
+            let first = try #require(try await queue.claim(worker: "w1", timeout: .seconds(1)))
             #expect(try await queue.reconcile(worker: "w1", stale: [id], maxAttempts: 3).moved == 1)
-            let second = try #require(try await queue.claim(worker: "w1", timeoutSeconds: 1))
+            let second = try #require(try await queue.claim(worker: "w1", timeout: .seconds(1)))
             #expect(second.attempt == 2)
             // The first attempt's late result and a duplicate claim of the same id must not strip the entry that
             // lets the reaper find the second attempt should w1 die.
-            #expect(try await queue.complete(first, fields: []) == false)
+            #expect(try await queue.complete(first, model: TestFit.model, summary: TestFit.summary()) == false)
             #expect(try await queue.claim(id, worker: "w1") == nil)
             #expect(try await list(client, "t:processing:w1").contains(id.rawValue))
             try await client.send("DEL", "t:worker:w1")
@@ -96,10 +96,10 @@ import Testing
     @Test func reconciliationLeavesOtherWorkersJobsAndFinishedOnesOut() async throws {
         try await queueTests.withQueue { queue, client in
             let finished = try await queueTests.enqueue(queue)
-            let claim = try #require(try await queue.claim(worker: "w1", timeoutSeconds: 1))
-            #expect(try await queue.complete(claim, fields: []))
+            let claim = try #require(try await queue.claim(worker: "w1", timeout: .seconds(1)))
+            #expect(try await queue.complete(claim, model: TestFit.model, summary: TestFit.summary()))
             let elsewhere = try await queueTests.enqueue(queue)
-            _ = try #require(try await queue.claim(worker: "w2", timeoutSeconds: 1))
+            _ = try #require(try await queue.claim(worker: "w2", timeout: .seconds(1)))
             // Both ids appear in w1's list (e.g. left there by a fault): neither goes back to the queue.
             try await client.send("LPUSH", "t:processing:w1", .text(finished.rawValue), .text(elsewhere.rawValue))
             #expect(try await queue.reconcile(worker: "w1", stale: [finished, elsewhere], maxAttempts: 3) == (0, []))
@@ -112,7 +112,7 @@ import Testing
     @Test func deletingAModelInTrainingFreesItsJobAndStopsItsWorker() async throws {
         try await queueTests.withQueue { queue, client in
             let id = try await queueTests.enqueue(queue)
-            let claim = try #require(try await queue.claim(worker: "w1", timeoutSeconds: 1))
+            let claim = try #require(try await queue.claim(worker: "w1", timeout: .seconds(1)))
             #expect(try await ModelStore(client: client, keys: queue.keys).delete(id))
             #expect(try await list(client, "t:processing:w1").isEmpty, "not left for a minute in the worker's list")
             #expect(try await queue.progress(claim, iteration: 5, objective: 0.5) == false, "the worker's next progress write stops it")
@@ -129,7 +129,7 @@ import Testing
             for boundary in stride(from: 0, through: size, by: JobQueue.uploadChunkBytes) {
                 for offset in max(0, boundary - 3)..<min(size, boundary + 3) { data.setInteger(UInt8(truncatingIfNeeded: offset), at: offset) }
             }
-            try await queue.enqueue(id, data: data, fields: [("state", "queued"), ("attempts", "0")], createdAtMilliseconds: 1)
+            try await queue.enqueue(id, rawData: data)
             let stored = try #require(try await queue.jobInput(id)).data
             #expect(stored.count == size)
             #expect(Data(stored) == Data(data.readableBytesView))
@@ -143,14 +143,10 @@ import Testing
         try await queueTests.withQueue { queue, client in
             let id = ModelID.generate()
             await #expect(throws: RedisError.self) {
-                try await queue.enqueue(
-                    id, data: ByteBuffer(string: "1,a\n2,b\n"), fields: [("state", "queued")], createdAtMilliseconds: 1, replicas: 1,
-                    ackTimeoutMilliseconds: 50)
+                try await queue.enqueue(id, replicas: 1, ackTimeout: .milliseconds(50))
             }
             do {
-                try await queue.enqueue(
-                    id, data: ByteBuffer(string: "1,a\n2,b\n"), fields: [("state", "queued")], createdAtMilliseconds: 1, replicas: 1,
-                    ackTimeoutMilliseconds: 50)
+                try await queue.enqueue(id, replicas: 1, ackTimeout: .milliseconds(50))
             } catch let error as RedisError {
                 #expect(error.isUnavailable, "answered 503, so the client retries")
                 #expect(error.message.contains("0 of the 1 replicas"))
@@ -171,9 +167,7 @@ import Testing
             try await waitUntil("the replica to sync") {
                 (try? await replicaClient.send("INFO", "replication"))?.string?.contains("master_link_status:up") == true
             }
-            try await JobQueue(client: client, keys: KeySchema(prefix: "t:")).enqueue(
-                id, data: ByteBuffer(string: "1,a\n2,b\n"), fields: [("state", "queued")], createdAtMilliseconds: 1, replicas: 1,
-                ackTimeoutMilliseconds: 5000)
+            try await JobQueue(client: client, keys: KeySchema(prefix: "t:")).enqueue(id, replicas: 1, ackTimeout: .milliseconds(5000))
         } catch {
             await client.shutdown()
             await replicaClient.shutdown()
@@ -191,7 +185,7 @@ extension ReconciliationTests {
             // What RedisClient's retry on a fresh connection does when the first reply was lost after Redis ran it.
             let id = ModelID.generate()
             for _ in 0..<2 {
-                try await queue.enqueue(id, data: Array("1,a\n2,b\n".utf8), fields: [("state", "queued"), ("attempts", "0")], createdAtMilliseconds: 1)
+                try await queue.enqueue(id)
             }
             #expect(try await list(client, "t:jobs") == [id.rawValue])
         }

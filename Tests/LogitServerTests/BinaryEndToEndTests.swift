@@ -92,10 +92,10 @@ import FoundationNetworking
         let client = RedisClient(configuration: redis.configuration)
         let queue = JobQueue(client: client, keys: KeySchema())
         let id = ModelID.generate()
-        try await queue.enqueue(id, data: Array("1,a\n2,b\n".utf8), fields: [("state", "queued"), ("attempts", "0")], createdAtMilliseconds: 1)
+        try await queue.enqueue(id)
         // A worker takes the job, then dies: its lease (300 ms) expires and no worker is left to reap it.
-        try await queue.heartbeat(worker: "ghost", leaseMilliseconds: 300)
-        _ = try #require(try await queue.claim(worker: "ghost", timeoutSeconds: 1))
+        try await queue.heartbeat(worker: "ghost", lease: .milliseconds(300))
+        _ = try #require(try await queue.claim(worker: "ghost", timeout: .seconds(1)))
 
         let port = try RedisTestServer.freePort()
         let serve = try ChildProcess(executable: binary, arguments: ["serve", "--port", String(port), "--redis-url", redis.url, "--log-level", "error"])

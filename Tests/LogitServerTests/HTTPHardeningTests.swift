@@ -10,7 +10,7 @@ import Testing
 /// at once, labels that a spreadsheet would run as formulas, and a model deleted while it trains.
 @Suite struct HTTPHardeningTests {
     @Test func aBodyTrickledSlowerThanTheMinimumRateIsAnswered408AndClosed() async throws {
-        try await TestService.run(worker: false, live: true, configure: { $0.bodyTimeoutSeconds = 0.5; $0.minimumBodyBytesPerSecond = 1000 }) { service in
+        try await TestService.run(worker: false, live: true, configure: { $0.bodyTimeout = .milliseconds(500); $0.minimumBodyBytesPerSecond = 1000 }) { service in
             let port = try #require(service.client.port)
             let head = "POST /models HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: 1000\r\n\r\n"
             let started = ContinuousClock.now

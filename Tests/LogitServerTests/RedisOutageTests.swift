@@ -31,7 +31,7 @@ import Testing
         let client = RedisClient(configuration: first.configuration)
         let queue = JobQueue(client: client, keys: KeySchema())
         let id = ModelID.generate()
-        try await queue.enqueue(id, data: Array("1,a\n2,b\n".utf8), fields: [("state", "queued")], createdAtMilliseconds: 1)
+        try await queue.enqueue(id)
         first.stop(keepingData: true)
 
         let second = try RedisTestServer(port: first.port, directory: first.directory, arguments: ["--appendonly", "yes"])

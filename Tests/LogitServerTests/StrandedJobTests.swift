@@ -11,14 +11,14 @@ import Testing
 /// Jobs that used to be stranded in a live worker's processing list: the worker must notice and give them back.
 /// The worker talks to Redis through a `FaultProxy`, so the faults are real lost replies and real refusals.
 @Suite struct StrandedJobTests {
-    static let workerConfiguration = WorkerConfiguration(leaseMilliseconds: 2000, heartbeatMilliseconds: 200, shutdownGraceSeconds: 1)
+    static let workerConfiguration = WorkerConfiguration(lease: .milliseconds(2000), heartbeat: .milliseconds(200), shutdownGrace: .seconds(1))
 
     /// Runs an in-process worker on `redis` while `body` runs, then shuts it down gracefully.
     static func withWorker(redis: RedisClient, _ body: @Sendable () async throws -> Void) async throws {
         var logger = Logger(label: "test")
         logger.logLevel = .error
         let group = ServiceGroup(
-            services: [TrainingWorker(redis: redis, configuration: workerConfiguration, logger: logger)], gracefulShutdownSignals: [],
+            services: [TrainingWorker(queue: JobQueue(client: redis, keys: KeySchema()), configuration: workerConfiguration, logger: logger)], gracefulShutdownSignals: [],
             logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
@@ -39,8 +39,7 @@ import Testing
 
     func enqueueIris(_ client: RedisClient) async throws -> ModelID {
         let id = ModelID.generate()
-        try await JobQueue(client: client, keys: KeySchema()).enqueue(
-            id, data: Fixtures.bytes("iris.csv"), fields: [("state", "queued"), ("attempts", "0"), ("params", String(decoding: try JSONEncoder().encode(TrainingParameters()), as: UTF8.self))], createdAtMilliseconds: 1)
+        try await JobQueue(client: client, keys: KeySchema()).enqueue(id, csv: Fixtures.bytes("iris.csv"))
         return id
     }
 
@@ -88,7 +87,7 @@ import Testing
             let limited = FlagBox()
             let port = server.port
             proxy.onCommand { arguments in
-                guard arguments.first?.uppercased() == "EVAL", arguments.count > 1, arguments[1].contains("'attempts', 1"), limited.setOnce()
+                guard arguments.first?.uppercased() == "EVAL", arguments.count > 1, arguments[1].contains("F.attempts, 1"), limited.setOnce()
                 else { return }
                 let connection = try? RedisConnection(RedisConfiguration(endpoint: .tcp(host: "127.0.0.1", port: port)))
                 _ = try? connection?.command(["CONFIG", "SET", "maxmemory-policy", "noeviction"])

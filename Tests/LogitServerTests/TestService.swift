@@ -1,5 +1,6 @@
 import Hummingbird
 import HummingbirdTesting
+import LogitApp
 import LogitCore
 import LogitRedis
 import LogitServer
@@ -10,45 +11,70 @@ import NIOCore
 import ServiceLifecycle
 import Testing
 
-/// The real API (router-level, no sockets) on a real redis-server, with an in-process worker unless `worker: false`.
+/// The real API (router-level, no sockets) with an in-process worker unless `worker: false`: on a real
+/// redis-server (the integration layer), or with `memory`, on an `InMemoryBackend` and no Redis at all (route tests).
 struct TestService {
     let client: any TestClientProtocol
-    let redis: RedisClient
-    let server: RedisTestServer
+    private let redisClient: RedisClient?
+    private let redisServer: RedisTestServer?
+    /// The in-memory store, with `memory`.
+    let backend: InMemoryBackend?
+
+    /// The Redis the API uses (not with `memory`).
+    var redis: RedisClient { redisClient! }
+    var server: RedisTestServer { redisServer! }
+
+    static let workerConfiguration = WorkerConfiguration(lease: .seconds(2), heartbeat: .milliseconds(200), shutdownGrace: .seconds(1))
 
     /// With `live`, the API listens on a free loopback port (`client.port`), for tests that need real sockets. With a
     /// `server`, the caller owns (and stops) it; else each run gets a fresh one.
     static func run(
-        worker: Bool = true, live: Bool = false, server given: RedisTestServer? = nil, configure: (inout APIConfiguration) -> Void = { _ in },
-        _ body: @Sendable (TestService) async throws -> Void
+        worker: Bool = true, live: Bool = false, memory: Bool = false, server given: RedisTestServer? = nil,
+        configure: (inout APIConfiguration) -> Void = { _ in }, _ body: @Sendable (TestService) async throws -> Void
     ) async throws {
-        let server = try given ?? RedisTestServer()
-        defer { if given == nil { server.stop() } }
-        let redis = RedisClient(configuration: server.configuration, threads: 6)
         var configuration = APIConfiguration()
         if live { configuration.port = 0 }
         configure(&configuration)
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        let app = buildApplication(configuration: configuration, redis: redis, logger: logger)
-        let services: [any Service] = worker
-            ? [TrainingWorker(redis: redis, configuration: WorkerConfiguration(leaseMilliseconds: 2000, heartbeatMilliseconds: 200, shutdownGraceSeconds: 1), logger: logger)]
-            : []
-        let group = ServiceGroup(services: services, gracefulShutdownSignals: [], logger: logger)
+        if memory {
+            let backend = InMemoryBackend()
+            let app = buildApplication(configuration: configuration, repository: backend, logger: logger)
+            let services: [any Service] = worker ? [TrainingWorker(queue: backend, configuration: workerConfiguration, logger: logger)] : []
+            try await run(app, services, live: live, logger: logger) { client in
+                try await body(TestService(client: client, redisClient: nil, redisServer: nil, backend: backend))
+            }
+            return
+        }
+        let server = try given ?? RedisTestServer()
+        defer { if given == nil { server.stop() } }
+        let redis = RedisClient(configuration: server.configuration, threads: 6)
+        let app = buildApplication(configuration: configuration, repository: Roles.store(redis, configuration), logger: logger)
+        let services: [any Service] =
+            worker ? [TrainingWorker(queue: JobQueue(client: redis, keys: configuration.keys), configuration: workerConfiguration, logger: logger)] : []
         do {
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                if worker { tasks.addTask { try await group.run() } }
-                try await app.test(live ? .live : .router) { client in
-                    try await body(TestService(client: client, redis: redis, server: server))
-                }
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
+            try await run(app, services, live: live, logger: logger) { client in
+                try await body(TestService(client: client, redisClient: redis, redisServer: server, backend: nil))
             }
         } catch {
             await redis.shutdown()
             throw error
         }
         await redis.shutdown()
+    }
+
+    /// Runs `services` (the worker) while `body` talks to `app`, then shuts them down gracefully.
+    private static func run(
+        _ app: some ApplicationProtocol, _ services: [any Service], live: Bool, logger: Logger,
+        _ body: @Sendable (any TestClientProtocol) async throws -> Void
+    ) async throws {
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [], logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try await app.test(live ? .live : .router) { client in try await body(client) }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
     }
 
     /// Sends a request and hands back status, headers and body text.

@@ -1,0 +1,342 @@
+import LogitCore
+
+/// A response body's type, with examples the API documents (`OpenAPIDocument` derives each schema from them):
+/// `example` sets every member, `minimalExample` only those always present.
+public protocol APIResponse: Codable, Sendable {
+    static var example: Self { get }
+    static var minimalExample: Self { get }
+}
+
+extension APIResponse {
+    public static var minimalExample: Self { example }
+}
+
+/// `POST /models` → 201.
+public struct TrainingAccepted: APIResponse, Equatable {
+    public var message: String
+    public var modelID: String
+    /// The original's name for the id.
+    public var taskID: String
+    public var status: String
+    public var state: ModelState
+    public var statusURL: String
+    public var modelURL: String
+
+    public init(modelID: String) {
+        let statusURL = APIPath.filled(APIPath.checkStatus, id: modelID)
+        let modelURL = APIPath.filled(APIPath.model, id: modelID)
+        self.message = "Model training started. Check its status with GET \(statusURL) (or GET \(modelURL) for details)."
+        self.modelID = modelID
+        self.taskID = modelID
+        self.status = OriginalMessages.training
+        self.state = .queued
+        self.statusURL = statusURL
+        self.modelURL = modelURL
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case message, status, state
+        case modelID = "model_id"
+        case taskID = "task_id"
+        case statusURL = "status_url"
+        case modelURL = "model_url"
+    }
+
+    public static var example: Self { TrainingAccepted(modelID: Examples.id) }
+}
+
+/// `GET /check_model_status/{id}`, and a prediction asked of a model that is not ready yet.
+public struct StatusResponse: APIResponse, Equatable {
+    /// The original's text: `Model is Training`, `Ready to Use` or `Training Failed`.
+    public var status: String
+    public var modelID: String
+    public var state: ModelState
+    /// While training.
+    public var progress: Progress?
+    /// Why the model failed.
+    public var error: String?
+
+    public struct Progress: Codable, Sendable, Equatable {
+        public var iteration: Int
+        public var maxIter: Int
+
+        public init(iteration: Int, maxIter: Int) {
+            self.iteration = iteration
+            self.maxIter = maxIter
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case iteration
+            case maxIter = "max_iter"
+        }
+    }
+
+    public init(modelID: String, state: ModelState, progress: Progress? = nil, error: String? = nil) {
+        self.status = OriginalMessages.status(state)
+        self.modelID = modelID
+        self.state = state
+        self.progress = progress
+        self.error = error
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case status, state, progress, error
+        case modelID = "model_id"
+    }
+
+    public static var example: Self {
+        StatusResponse(modelID: Examples.id, state: .training, progress: Progress(iteration: 12, maxIter: 10000), error: "worker lost 3 times")
+    }
+    public static var minimalExample: Self { StatusResponse(modelID: Examples.id, state: .ready) }
+}
+
+/// `GET /models/{id}` without a body: everything about a model.
+public struct ModelMetadata: APIResponse, Equatable {
+    public var modelID: String
+    public var status: String
+    public var state: ModelState
+    public var createdAt: String
+    public var startedAt: String?
+    public var finishedAt: String?
+    public var attempts: Int
+    public var params: TrainingParameters
+    public var classes: [String]
+    public var featureCount: Int
+    public var sampleCount: Int
+    public var progress: Progress
+    public var summary: TrainingSummary?
+    public var coefficients: Coefficients?
+    public var error: String?
+
+    public struct Progress: Codable, Sendable, Equatable {
+        public var iteration: Int
+        public var maxIter: Int
+        public var objective: Double?
+        public var updatedAt: String?
+
+        public init(iteration: Int, maxIter: Int, objective: Double?, updatedAt: String?) {
+            self.iteration = iteration
+            self.maxIter = maxIter
+            self.objective = objective
+            self.updatedAt = updatedAt
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case iteration, objective
+            case maxIter = "max_iter"
+            case updatedAt = "updated_at"
+        }
+    }
+
+    public init(
+        modelID: String, state: ModelState, createdAt: String, startedAt: String?, finishedAt: String?, attempts: Int,
+        params: TrainingParameters, classes: [String], featureCount: Int, sampleCount: Int, progress: Progress,
+        summary: TrainingSummary?, coefficients: Coefficients?, error: String?
+    ) {
+        self.modelID = modelID
+        self.status = OriginalMessages.status(state)
+        self.state = state
+        self.createdAt = createdAt
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.attempts = attempts
+        self.params = params
+        self.classes = classes
+        self.featureCount = featureCount
+        self.sampleCount = sampleCount
+        self.progress = progress
+        self.summary = summary
+        self.coefficients = coefficients
+        self.error = error
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case status, state, attempts, params, classes, progress, summary, coefficients, error
+        case modelID = "model_id"
+        case createdAt = "created_at"
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+        case featureCount = "n_features"
+        case sampleCount = "n_samples"
+    }
+
+    public static var example: Self {
+        ModelMetadata(
+            modelID: Examples.id, state: .ready, createdAt: Examples.time, startedAt: Examples.time, finishedAt: Examples.time, attempts: 1,
+            params: Examples.parameters, classes: ["setosa", "versicolor"], featureCount: 2, sampleCount: 100,
+            progress: Progress(iteration: 9, maxIter: 10000, objective: 0.21, updatedAt: Examples.time),
+            summary: Examples.summary, coefficients: Coefficients(coef: [[0.5, -1.25]], intercept: [0.1]), error: "reason")
+    }
+    public static var minimalExample: Self {
+        ModelMetadata(
+            modelID: Examples.id, state: .queued, createdAt: Examples.time, startedAt: nil, finishedAt: nil, attempts: 0,
+            params: TrainingParameters(), classes: ["setosa", "versicolor"], featureCount: 2, sampleCount: 100,
+            progress: Progress(iteration: 0, maxIter: 10000, objective: nil, updatedAt: nil), summary: nil, coefficients: nil, error: nil)
+    }
+}
+
+/// `GET /models`: one page, newest first.
+public struct ModelListing: APIResponse, Equatable {
+    public var models: [Item]
+    /// Models in the store.
+    public var total: Int
+    public var offset: Int
+    public var limit: Int
+    /// The next page's path, when there is one.
+    public var next: String?
+
+    public struct Item: Codable, Sendable, Equatable {
+        public var modelID: String
+        public var status: String
+        public var state: ModelState
+        public var createdAt: String
+        public var finishedAt: String?
+        public var featureCount: Int
+        public var sampleCount: Int
+        public var classes: [String]
+        public var url: String
+
+        public init(modelID: String, state: ModelState, createdAt: String, finishedAt: String?, featureCount: Int, sampleCount: Int, classes: [String]) {
+            self.modelID = modelID
+            self.status = OriginalMessages.status(state)
+            self.state = state
+            self.createdAt = createdAt
+            self.finishedAt = finishedAt
+            self.featureCount = featureCount
+            self.sampleCount = sampleCount
+            self.classes = classes
+            self.url = APIPath.filled(APIPath.model, id: modelID)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case status, state, classes, url
+            case modelID = "model_id"
+            case createdAt = "created_at"
+            case finishedAt = "finished_at"
+            case featureCount = "n_features"
+            case sampleCount = "n_samples"
+        }
+    }
+
+    public init(models: [Item], total: Int, offset: Int, limit: Int) {
+        self.models = models
+        self.total = total
+        self.offset = offset
+        self.limit = limit
+        self.next = offset + limit < total ? "\(APIPath.models)?offset=\(offset + limit)&limit=\(limit)" : nil
+    }
+
+    public static var example: Self {
+        ModelListing(
+            models: [
+                Item(modelID: Examples.id, state: .ready, createdAt: Examples.time, finishedAt: Examples.time, featureCount: 4, sampleCount: 150, classes: ["a", "b"])
+            ], total: 3, offset: 0, limit: 1)
+    }
+    public static var minimalExample: Self {
+        ModelListing(
+            models: [Item(modelID: Examples.id, state: .queued, createdAt: Examples.time, finishedAt: nil, featureCount: 4, sampleCount: 150, classes: ["a", "b"])],
+            total: 1, offset: 0, limit: 50)
+    }
+}
+
+/// A prediction: one label per row, one probability per class per row, and the classes in probability order.
+/// (The server writes it with a byte writer, measured faster for large batches; a test decodes that output as
+/// this type.)
+public struct PredictionResponse: APIResponse, Equatable {
+    public var predictions: [String]
+    public var predictionProbability: [[Double]]
+    public var classes: [String]
+
+    public init(predictions: [String], predictionProbability: [[Double]], classes: [String]) {
+        self.predictions = predictions
+        self.predictionProbability = predictionProbability
+        self.classes = classes
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case predictions, classes
+        case predictionProbability = "prediction_probability"
+    }
+
+    public static var example: Self {
+        PredictionResponse(predictions: ["virginica"], predictionProbability: [[0.01, 0.2, 0.79]], classes: ["setosa", "versicolor", "virginica"])
+    }
+}
+
+/// Every error: RFC 9457 `application/problem+json`, with extension members where they help.
+public struct Problem: APIResponse, Equatable, Error {
+    public var type: String
+    public var title: String
+    public var status: Int
+    public var detail: String
+    /// The CSV line of a malformed body.
+    public var line: Int?
+    /// The CSV field (1-based) of a malformed body.
+    public var field: Int?
+    /// The query parameter that was rejected.
+    public var parameter: String?
+    /// The original's status text, on a 409 for a model that failed (`Training Failed`).
+    public var modelStatus: String?
+
+    public init(status: Int, title: String, detail: String, line: Int? = nil, field: Int? = nil, parameter: String? = nil, modelStatus: String? = nil) {
+        self.type = "about:blank"
+        self.title = title
+        self.status = status
+        self.detail = detail
+        self.line = line
+        self.field = field
+        self.parameter = parameter
+        self.modelStatus = modelStatus
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case type, title, status, detail, line, field, parameter
+        case modelStatus = "model_status"
+    }
+
+    public static var example: Self {
+        Problem(status: 400, title: "Bad Request", detail: "line 3, field 2: expected a number", line: 3, field: 2, parameter: "C", modelStatus: OriginalMessages.failed)
+    }
+    public static var minimalExample: Self { Problem(status: 404, title: "Not Found", detail: OriginalMessages.modelNotFound) }
+}
+
+/// `GET /alive` (the original's).
+public struct AliveMessage: APIResponse, Equatable {
+    public var message: String
+
+    public init() { message = OriginalMessages.alive }
+
+    public static var example: Self { AliveMessage() }
+}
+
+/// `GET /healthz` and `GET /readyz`.
+public struct HealthStatus: APIResponse, Equatable {
+    /// `ok` (the process answers) or `ready` (and Redis answers).
+    public var status: String
+    public var redis: String?
+
+    public init(status: String, redis: String? = nil) {
+        self.status = status
+        self.redis = redis
+    }
+
+    public static var example: Self { HealthStatus(status: "ready", redis: "ok") }
+    public static var minimalExample: Self { HealthStatus(status: "ok") }
+}
+
+enum Examples {
+    static let id = "0b5c3f0e-8a51-4d3c-9a7e-2f1b6c9d4e21"
+    static let time = "2026-11-23T15:04:05.123Z"
+    /// Parameters with every optional member set.
+    static var parameters: TrainingParameters {
+        var parameters = TrainingParameters()
+        parameters.learningRate = 0.5
+        parameters.solver = .fista
+        return parameters
+    }
+    static var summary: TrainingSummary {
+        TrainingSummary(
+            iterations: 9, converged: true, stopReason: .gradientTolerance, objective: 0.21, gradientNorm: 1e-9, objectiveGapBound: 1e-13,
+            objectiveHistory: [0.69, 0.3, 0.21], dataPasses: 20, trainAccuracy: 0.97, validationAccuracy: 0.95, trainingSeconds: 0.002)
+    }
+}

@@ -1,0 +1,18 @@
+import Foundation
+
+/// The API's paths, written once: the server registers them, the client and the documents build URLs from them.
+public enum APIPath {
+    public static let models = "/models"
+    public static let model = "/models/{id}"
+    public static let predict = "/models/{id}/predict"
+    public static let checkStatus = "/check_model_status/{id}"
+    public static let alive = "/alive"
+    public static let healthz = "/healthz"
+    public static let readyz = "/readyz"
+    public static let metrics = "/metrics"
+    public static let openAPI = "/openapi.json"
+    public static let docs = "/docs"
+
+    /// A path pattern with `{id}` filled in.
+    public static func filled(_ pattern: String, id: String) -> String { pattern.replacingOccurrences(of: "{id}", with: id) }
+}

@@ -1,0 +1,112 @@
+import LogitCore
+import NIOCore
+
+/// What the API needs of storage: accept a job, read models, delete them. `ModelStore` keeps them in Redis;
+/// `InMemoryBackend` in the process (tests, and the worker-logic tests' counterpart).
+///
+/// Errors: `RedisError` when the store is unreachable (a 503), `CorruptRecordError` when a stored model cannot be
+/// read back (a 500).
+public protocol ModelRepository: Sendable {
+    /// Stores a new model's record and training data and queues its job, all or nothing.
+    func create(_ id: ModelID, record: ModelRecord, data: ByteBuffer) async throws
+    /// The model's record, or nil when there is no such model.
+    func record(_ id: ModelID) async throws -> ModelRecord?
+    /// The model's status (one round trip), or nil when there is no such model.
+    func status(_ id: ModelID) async throws -> ModelStatus?
+    /// The fitted model of a ready model; nil when there is none.
+    func fittedModel(_ id: ModelID) async throws -> LogisticModel?
+    /// Models newest first.
+    func list(offset: Int, limit: Int) async throws -> ModelPage
+    /// Removes a model and everything about it (its job too); false when there was no such model.
+    func delete(_ id: ModelID) async throws -> Bool
+    /// The queue's length and the deployment's job counters (`{p}stats`), for metrics.
+    func counters() async throws -> QueueCounters
+    /// Whether the store answers now (readiness).
+    func ping() async -> Bool
+    /// Where the store is, for messages (`redis://host:port`).
+    var location: String { get }
+}
+
+/// What `/metrics` reports of the whole deployment.
+public struct QueueCounters: Sendable, Equatable {
+    /// Jobs waiting for a worker.
+    public var queued: Int
+    /// The counters of settled jobs.
+    public var stats: [StatsField: Double]
+
+    public init(queued: Int, stats: [StatsField: Double]) {
+        self.queued = queued
+        self.stats = stats
+    }
+}
+
+/// What a worker needs of the queue (see `JobQueue` for the semantics: take, claim, fenced writes, leases).
+public protocol WorkQueue: Sendable {
+    func heartbeat(worker: String, lease: Duration) async throws
+    func retire(worker: String) async throws
+    /// Waits up to `timeout` for a job and moves it into the worker's processing list; nil when none came.
+    func take(worker: String, timeout: Duration) async throws -> ModelID?
+    /// Claims a taken job; nil when it was dropped (deleted, or already claimed or finished).
+    func claim(_ id: ModelID, worker: String) async throws -> Claim?
+    /// Gives back the `stale` ids still in the worker's processing list; returns how many went back and the ids listed.
+    func reconcile(worker: String, stale: [ModelID], maxAttempts: Int) async throws -> (moved: Int, listed: [ModelID])
+    /// A claimed job's training data and parameters; nil when the data is gone.
+    func jobInput(_ id: ModelID) async throws -> JobInput?
+    /// Records progress; false when the claim is no longer valid.
+    func progress(_ claim: Claim, iteration: Int, objective: Double) async throws -> Bool
+    /// Stores the fitted model, state `ready`; false (nothing written) when the claim is no longer valid.
+    func complete(_ claim: Claim, model: LogisticModel, summary: TrainingSummary) async throws -> Bool
+    /// Ends the job `failed` with a reason; false when the claim is no longer valid.
+    func fail(_ claim: Claim, reason: String) async throws -> Bool
+    /// Returns the job to the front of the queue without counting the attempt.
+    func handBack(_ claim: Claim) async throws -> Bool
+    /// Returns the jobs of workers whose lease expired (or fails them past `maxAttempts`); how many it moved.
+    func reap(maxAttempts: Int) async throws -> Int
+}
+
+/// What `check_model_status` shows.
+public struct ModelStatus: Sendable, Equatable {
+    public var state: ModelState
+    public var error: String?
+    /// The iteration reached, while training.
+    public var iteration: Int?
+    public var maxIter: Int
+
+    public init(state: ModelState, error: String?, iteration: Int?, maxIter: Int) {
+        self.state = state
+        self.error = error
+        self.iteration = iteration
+        self.maxIter = maxIter
+    }
+
+    /// The fields a status read needs.
+    static let fields: [ModelField] = [.state, .error, .progressIteration, .maxIter]
+
+    init(_ record: ModelRecord) {
+        self.init(state: record.state, error: record.error, iteration: record.progress?.iteration, maxIter: record.parameters.maxIter)
+    }
+}
+
+/// One page of the model list.
+public struct ModelPage: Sendable {
+    /// Models in the store.
+    public var total: Int
+    public var models: [(id: ModelID, record: ModelRecord)]
+
+    public init(total: Int, models: [(id: ModelID, record: ModelRecord)]) {
+        self.total = total
+        self.models = models
+    }
+}
+
+/// What a claimed job trains on.
+public struct JobInput: Sendable {
+    public var data: [UInt8]
+    /// Nil when the stored parameters are unreadable (the job fails with that reason).
+    public var parameters: TrainingParameters?
+
+    public init(data: [UInt8], parameters: TrainingParameters?) {
+        self.data = data
+        self.parameters = parameters
+    }
+}
