@@ -103,7 +103,7 @@ let package = Package(
         .testTarget(name: "LogitCoreTests", dependencies: ["LogitCore", "CLogitKernels", "LogitTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LogitRedisTests",
-            dependencies: ["LogitRedis", "CHiredis", "LogitTestSupport"],
+            dependencies: ["LogitRedis", "CHiredis", "LogitTestSupport", "LogitCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

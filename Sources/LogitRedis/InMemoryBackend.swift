@@ -80,9 +80,10 @@ public actor InMemoryBackend: ModelRepository, WorkQueue {
 
     public nonisolated var location: String { "memory" }
 
-    /// Replaces a stored record as it is (tests: a record changed behind the API's back).
-    public func overwrite(_ id: ModelID, record: ModelRecord, model: LogisticModel? = nil) {
-        entries[id] = Entry(record: record, data: entries[id]?.data, model: model ?? entries[id]?.model)
+    /// Replaces a stored record as it is (tests: a record changed behind the API's back); with `dropModel`, the
+    /// fitted weights go too.
+    public func overwrite(_ id: ModelID, record: ModelRecord, model: LogisticModel? = nil, dropModel: Bool = false) {
+        entries[id] = Entry(record: record, data: entries[id]?.data, model: dropModel ? nil : model ?? entries[id]?.model)
     }
 
     // MARK: WorkQueue
@@ -186,6 +187,15 @@ public actor InMemoryBackend: ModelRepository, WorkQueue {
         }
         return moved
     }
+
+    /// A record as stored, whatever `failNextCalls` says (tests: look without consuming an injected failure).
+    public func storedRecord(_ id: ModelID) -> ModelRecord? { entries[id]?.record }
+
+    /// Replaces a job's training data (tests: data that no longer parses).
+    public func replaceData(of id: ModelID, with data: [UInt8]) { entries[id]?.data = data }
+
+    /// Jobs in all processing lists (tests: a worker has let go of everything).
+    public func workersHolding() -> Int { processing.values.reduce(0) { $0 + $1.count } }
 
     /// Expires a worker's lease at once (tests: the worker died).
     public func expireLease(of worker: String) { leases[worker] = .now - .seconds(1) }

@@ -84,6 +84,7 @@ public struct ModelRecord: Sendable, Equatable {
 }
 
 /// A stored record that cannot be read back: a bug or a hand edit, never the client's fault (a 500, logged).
+/// Two are equal when they name the same model and field (whatever the reason's wording).
 public struct CorruptRecordError: Error, Sendable, Equatable, CustomStringConvertible {
     public let id: ModelID
     public let field: String
@@ -96,4 +97,6 @@ public struct CorruptRecordError: Error, Sendable, Equatable, CustomStringConver
     }
 
     public var description: String { "the stored model \(id) is unreadable: field \(field): \(reason)" }
+
+    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.id == rhs.id && lhs.field == rhs.field }
 }

@@ -1,5 +1,7 @@
 import Foundation
+import HummingbirdTesting
 import LogitRedis
+import LogitServer
 import LogitTestSupport
 import Testing
 
@@ -69,5 +71,42 @@ import Testing
         let unreachable = try logit(["models", "--url", "http://127.0.0.1:\(try RedisTestServer.freePort())"], errors: true)
         #expect(unreachable.status == 1)
         #expect(unreachable.output.contains("cannot reach the logit API"), "\(unreachable.output)")
+    }
+
+    /// Runs a bash pipeline (for `|`); returns what it printed, standard error included.
+    func shell(_ script: String) throws -> String {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("logit-shell-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: output) }
+        let process = try ChildProcess(executable: "/bin/bash", arguments: ["-c", script], outputPath: output.path, includingErrors: true)
+        _ = process.waitForExit(upTo: 120)
+        return (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+    }
+
+    /// Bugs: `logit predict ID FILE | head -2` crashed (`try!` on a broken pipe: exit 132 and a backtrace), and
+    /// `logit predict` on a model still training printed JSON and exited 0.
+    @Test func aClosedPipeEndsPredictQuietlyAndAnUnfinishedModelIsAnError() async throws {
+        let binary = try #require(BinaryEndToEndTests.binary, "build the logit executable first: swift build --build-tests")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("logit-pipe-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let rows = directory.appendingPathComponent("rows.csv").path
+        try Data(String(repeating: "6.9,3.1,5.1,2.3\n", count: 200_000).utf8).write(to: URL(fileURLWithPath: rows))
+
+        let iris = directory.appendingPathComponent("iris.csv").path
+        try Data(Fixtures.bytes("iris.csv")).write(to: URL(fileURLWithPath: iris))
+
+        try await TestService.run(live: true, memory: true) { service in
+            let url = "http://127.0.0.1:\(try #require(service.client.port))"
+            let id = try logit(["train", iris, "--wait", "--url", url]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+            let piped = try shell("'\(binary)' predict \(id) '\(rows)' --url \(url) | head -2 >/dev/null; echo \"exit=${PIPESTATUS[0]}\"")
+            #expect(piped.trimmingCharacters(in: .whitespacesAndNewlines) == "exit=141", "quiet, with SIGPIPE's status: \(piped.prefix(300))")
+        }
+        try await TestService.run(worker: false, live: true, memory: true) { service in
+            let url = "http://127.0.0.1:\(try #require(service.client.port))"
+            let id = try logit(["train", iris, "--url", url]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+            let early = try logit(["predict", id, rows, "--url", url], errors: true)
+            #expect(early.status == 1)
+            #expect(early.output.contains("is not ready yet (queued)"), "\(early.output)")
+        }
     }
 }
