@@ -2,7 +2,7 @@ extension Trainer {
     /// Newton steps allowed when settling the intercepts (each O(n · rows²), no pass over X; 2–4 are typical).
     static let interceptNewtonSteps = 20
 
-    /// Moves the intercepts in θ to their optimum for the current weights W, and the logits in `slot` with them
+    /// Moves the intercepts in θ to their optimum for the current weights W, and its logits `logits` with them
     /// (every row's logits shift by the same β: no pass over X). Newton's method on the `rows` intercepts alone, with
     /// halving until the loss does not rise; the full `rows × rows` Hessian up to 64 logit rows, its diagonal beyond.
     ///
@@ -11,12 +11,12 @@ extension Trainer {
     /// bound `D(u) ≤ f*`; by the Fenchel–Young equality the duality gap `f − D(u)` works out to exactly
     /// `‖∇_W f‖² / (2λ)`. Without this step the same expression was optimistic on nearly separable data, where the
     /// intercept's own curvature is far below λ (docs/PERFORMANCE.md, "The stopping rule is a true bound").
-    static func optimizeIntercepts(_ f: Objective, _ theta: inout [Double], logits slot: Int) {
+    static func optimizeIntercepts(_ f: borrowing Objective, _ theta: inout [Double], logits: borrowing DoubleBuffer) {
         guard f.fitIntercept, f.lambda > 0 else { return }
         let k = f.rows
         let fullHessian = k <= 64
         var beta = [Double](repeating: 0, count: k)
-        var current = f.interceptTerms(logits: slot, shift: beta, fullHessian: fullHessian)
+        var current = f.interceptTerms(logits: logits, shift: beta, fullHessian: fullHessian)
         for _ in 0..<interceptNewtonSteps {
             let step = newtonStep(gradient: current.gradient, hessian: current.hessian, size: k, fullHessian: fullHessian)
             var decrement = 0.0
@@ -27,7 +27,7 @@ extension Trainer {
             var moved = false
             while scale >= 1.0 / 64 {
                 let trial = (0..<k).map { beta[$0] + scale * step[$0] }
-                let next = f.interceptTerms(logits: slot, shift: trial, fullHessian: fullHessian)
+                let next = f.interceptTerms(logits: logits, shift: trial, fullHessian: fullHessian)
                 if next.value <= current.value {
                     beta = trial
                     current = next
@@ -40,7 +40,7 @@ extension Trainer {
         }
         guard beta.contains(where: { $0 != 0 }) else { return }
         for c in 0..<k { theta[k * f.d + c] += beta[c] }
-        f.shiftLogits(slot, by: beta)
+        f.shiftLogits(logits, by: beta)
     }
 
     /// δ with `(H + ρI) δ = −g`, ρ a tiny ridge (the softmax's H is singular along (1, …, 1), where g has no

@@ -25,10 +25,9 @@ public enum TrainerBenchmark {
                 let objective = Objective(
                     features: x, labels: y, sampleWeights: nil, featureCount: d, classCount: training.classes.count,
                     lambda: 1 / Double(training.rowCount), fitIntercept: true, kernels: kernels)
-                defer { objective.deallocate() }
                 var theta = [Double](repeating: 0.01, count: objective.parameterCount)
                 for j in (objective.rows * d)..<objective.parameterCount { theta[j] = 0 }
-                let z = 0, dz = 1
+                let z = objective.makeLogits(), dz = objective.makeLogits()
                 objective.logits(theta, into: dz)
                 var gradient = [Double]()
                 var sink = 0.0
