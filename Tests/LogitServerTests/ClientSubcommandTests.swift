@@ -10,20 +10,24 @@ import Testing
 @Suite struct ClientSubcommandTests {
     /// Runs `logit` with `arguments`; returns its exit status and what it printed (standard error too with
     /// `errors`).
-    func logit(_ arguments: [String], errors: Bool = false) throws -> (status: Int32?, output: String) {
+    /// On a thread of its own: waiting for the process must not hold one of the few threads the in-process
+    /// services of other tests run on.
+    func logit(_ arguments: [String], errors: Bool = false) async throws -> (status: Int32?, output: String) {
         let binary = try #require(BinaryEndToEndTests.binary, "build the logit executable first: swift build --build-tests")
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("logit-client-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: output) }
-        let process = try ChildProcess(executable: binary, arguments: arguments, outputPath: output.path, includingErrors: errors)
-        let status = process.waitForExit(upTo: 120)
-        return (status, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
+        return try await onOwnThread {
+            let output = FileManager.default.temporaryDirectory.appendingPathComponent("logit-client-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: output) }
+            let process = try ChildProcess(executable: binary, arguments: arguments, outputPath: output.path, includingErrors: errors)
+            let status = process.waitForExit(upTo: 120)
+            return (status, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
+        }
     }
 
     @Test func trainPredictStatusListAndDeleteFromTheCommandLine() async throws {
         let deployment = try BinaryDeployment()
         defer { deployment.stop() }
         let url = deployment.url
-        try await waitUntil("the API to answer", timeout: 30) { try logit(["models", "--url", url]).status == 0 }
+        try await waitUntil("the API to answer", timeout: 60) { try await logit(["models", "--url", url]).status == 0 }
 
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("logit-client-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -36,50 +40,52 @@ import Testing
         try Data("1,2,a\n3,x,b\n".utf8).write(to: URL(fileURLWithPath: malformed))
 
         // train --wait prints the id on standard output once the model is ready.
-        let trained = try logit(["train", iris, "--wait", "--url", url, "-p", "C=0.5"])
+        let trained = try await logit(["train", iris, "--wait", "--url", url, "-p", "C=0.5"])
         #expect(trained.status == 0)
         let id = trained.output.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(id.count == 36 && id.split(separator: "-").count == 5, "an id, not \(trained.output)")
 
-        let predicted = try logit(["predict", id, rows, "--url", url])
+        let predicted = try await logit(["predict", id, rows, "--url", url])
         #expect(predicted.status == 0)
         let lines = predicted.output.split(separator: "\n")
         #expect(lines.first == "label,setosa,versicolor,virginica")
         #expect(lines.dropFirst().map { $0.split(separator: ",").first } == ["virginica", "setosa"])
 
-        let status = try logit(["status", id, "--url", url])
+        let status = try await logit(["status", id, "--url", url])
         #expect(status.status == 0)
         let metadata = try #require(try JSONSerialization.jsonObject(with: Data(status.output.utf8)) as? [String: Any])
         #expect(metadata["state"] as? String == "ready")
         #expect((metadata["params"] as? [String: Any])?["C"] as? Double == 0.5)
 
-        #expect(try logit(["models", "--url", url]).output.contains(id))
-        #expect(try logit(["delete", id, "--url", url]).status == 0)
-        let gone = try logit(["status", id, "--url", url], errors: true)
+        #expect(try await logit(["models", "--url", url]).output.contains(id))
+        #expect(try await logit(["delete", id, "--url", url]).status == 0)
+        let gone = try await logit(["status", id, "--url", url], errors: true)
         #expect(gone.status == 1)
         #expect(gone.output.contains("404: The model id you supplied either doesn't exist"), "\(gone.output)")
 
         // The server's own message, with line and field, on bad data and bad parameters; nothing is queued.
-        let rejected = try logit(["train", malformed, "--url", url], errors: true)
+        let rejected = try await logit(["train", malformed, "--url", url], errors: true)
         #expect(rejected.status == 1)
         #expect(rejected.output.contains("line 2, field 2"), "\(rejected.output)")
-        let badParameter = try logit(["train", iris, "--url", url, "-p", "C=-1"], errors: true)
+        let badParameter = try await logit(["train", iris, "--url", url, "-p", "C=-1"], errors: true)
         #expect(badParameter.status == 1 && badParameter.output.contains("C"), "\(badParameter.output)")
-        #expect(try logit(["models", "--url", url]).output.contains("\"total\":0"))
+        #expect(try await logit(["models", "--url", url]).output.contains("\"total\":0"))
 
         // No server: a clear line and exit status 1.
-        let unreachable = try logit(["models", "--url", "http://127.0.0.1:\(try RedisTestServer.freePort())"], errors: true)
+        let unreachable = try await logit(["models", "--url", "http://127.0.0.1:\(try RedisTestServer.freePort())"], errors: true)
         #expect(unreachable.status == 1)
         #expect(unreachable.output.contains("cannot reach the logit API"), "\(unreachable.output)")
     }
 
     /// Runs a bash pipeline (for `|`); returns what it printed, standard error included.
-    func shell(_ script: String) throws -> String {
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("logit-shell-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: output) }
-        let process = try ChildProcess(executable: "/bin/bash", arguments: ["-c", script], outputPath: output.path, includingErrors: true)
-        _ = process.waitForExit(upTo: 120)
-        return (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+    func shell(_ script: String) async throws -> String {
+        try await onOwnThread {
+            let output = FileManager.default.temporaryDirectory.appendingPathComponent("logit-shell-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: output) }
+            let process = try ChildProcess(executable: "/bin/bash", arguments: ["-c", script], outputPath: output.path, includingErrors: true)
+            _ = process.waitForExit(upTo: 120)
+            return (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        }
     }
 
     /// Bugs: `logit predict ID FILE | head -2` crashed (`try!` on a broken pipe: exit 132 and a backtrace), and
@@ -97,14 +103,14 @@ import Testing
 
         try await TestService.run(live: true, memory: true) { service in
             let url = "http://127.0.0.1:\(try #require(service.client.port))"
-            let id = try logit(["train", iris, "--wait", "--url", url]).output.trimmingCharacters(in: .whitespacesAndNewlines)
-            let piped = try shell("'\(binary)' predict \(id) '\(rows)' --url \(url) | head -2 >/dev/null; echo \"exit=${PIPESTATUS[0]}\"")
+            let id = try await logit(["train", iris, "--wait", "--url", url]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+            let piped = try await shell("'\(binary)' predict \(id) '\(rows)' --url \(url) | head -2 >/dev/null; echo \"exit=${PIPESTATUS[0]}\"")
             #expect(piped.trimmingCharacters(in: .whitespacesAndNewlines) == "exit=141", "quiet, with SIGPIPE's status: \(piped.prefix(300))")
         }
         try await TestService.run(worker: false, live: true, memory: true) { service in
             let url = "http://127.0.0.1:\(try #require(service.client.port))"
-            let id = try logit(["train", iris, "--url", url]).output.trimmingCharacters(in: .whitespacesAndNewlines)
-            let early = try logit(["predict", id, rows, "--url", url], errors: true)
+            let id = try await logit(["train", iris, "--url", url]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+            let early = try await logit(["predict", id, rows, "--url", url], errors: true)
             #expect(early.status == 1)
             #expect(early.output.contains("is not ready yet (queued)"), "\(early.output)")
         }

@@ -76,7 +76,7 @@ import Testing
             proxy.inject(.cutBeforeReply, onCommand: "BLMOVE")
             try await Self.withWorker(redis: throughProxy) {
                 try await waitUntil("the job to be taken", timeout: 10) { proxy.faultsInjected == 1 }
-                try await waitUntil("the stranded job to be trained", timeout: 5) { try await state(direct, id) == "ready" }
+                try await waitUntil("the stranded job to be trained", timeout: 30) { try await state(direct, id) == "ready" }
             }
         }
     }
@@ -99,7 +99,7 @@ import Testing
                 }
                 #expect(try await state(direct, id) == "queued", "the claim did not run")
                 try await direct.send("CONFIG", "SET", "maxmemory", "0")
-                try await waitUntil("the job to be trained once memory is back", timeout: 5) { try await state(direct, id) == "ready" }
+                try await waitUntil("the job to be trained once memory is back", timeout: 30) { try await state(direct, id) == "ready" }
             }
         }
     }
