@@ -1,3 +1,4 @@
+import Foundation
 /// `GET /docs`: the OpenAPI document rendered as one self-contained HTML page (no scripts, no network).
 enum DocsPage {
     static func html() -> String {
@@ -53,5 +54,3 @@ enum DocsPage {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 }
-
-import Foundation

@@ -1,6 +1,10 @@
 import LogitCore
 import LogitRedis
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// How a worker takes, keeps and gives back jobs.
 public struct WorkerConfiguration: Sendable {
     public var keys: KeySchema
@@ -57,7 +61,3 @@ enum ProcessIdentity {
 
     static var pid: Int32 { getpid() }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

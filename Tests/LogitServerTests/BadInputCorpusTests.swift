@@ -1,3 +1,4 @@
+import NIOCore
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -129,5 +130,3 @@ import Testing
         }
     }
 }
-
-import NIOCore

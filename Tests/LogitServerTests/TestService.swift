@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import HummingbirdTesting
 import LogitApp
@@ -118,5 +119,3 @@ struct TestService {
         return Int64(keys.filter { !$0.hasPrefix("lr:worker:") && $0 != "lr:workers" && !$0.hasPrefix("lr:processing:") }.count)
     }
 }
-
-import Foundation

@@ -1,3 +1,4 @@
+import Foundation
 /// Deterministic overlapping classes as headerless CSV (label last), for tests that need a fit that takes a while.
 public enum SyntheticData {
     public static func csv(rows: Int, features: Int, classes: Int, seed: UInt64 = 1) -> String {
@@ -20,5 +21,3 @@ public enum SyntheticData {
         return lines.joined(separator: "\n") + "\n"
     }
 }
-
-import Foundation
