@@ -7,13 +7,18 @@ command -v pkg-config >/dev/null || missing+=(pkg-config)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v redis-cli >/dev/null || missing+=(redis-tools)
 command -v curl >/dev/null || missing+=(curl)  # the end-to-end test drives the server with curl too
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)  # for schemathesis, below
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
 fi
-echo "Installing: ${missing[*]}"
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+# Schemathesis (PyPI) for the live contract check of `make test` (scripts/api_contract.py).
+if ! python3 -c 'import schemathesis' 2>/dev/null; then
+  python3 -m pip install --quiet schemathesis 2>/dev/null || python3 -m pip install --quiet --break-system-packages schemathesis \
+    || echo "setup: could not install schemathesis; make test will skip the live contract check" >&2
+fi
 # Debian starts a system redis-server on 6379 when it installs the package; logit dev would then use that one.
 # Leave it running: it is configured by the system, and logit works with any Redis 6.2+.
