@@ -2,7 +2,7 @@
 SWIFT ?= swift
 PORT ?= 5000
 
-.PHONY: setup build run test release bench clean
+.PHONY: setup build run test release bench clean format
 
 ## Install missing system packages (libhiredis-dev, redis-server) on Debian/Ubuntu.
 setup:
@@ -13,10 +13,13 @@ run: setup
 	$(SWIFT) build -c release --product logit
 	.build/release/logit dev --port $(PORT)
 
-## Build everything (debug) and run the whole test suite (unit + integration with real redis-server processes).
+## Check formatting (.swift-format), build everything (debug), run the whole test suite (unit + integration with
+## real redis-server processes), then Schemathesis against a live deployment (every answer vs /openapi.json).
 test: setup
+	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	python3 scripts/api_contract.py --binary .build/debug/logit
 
 release: setup
 	$(SWIFT) build -c release --product logit
@@ -28,3 +31,7 @@ bench: setup
 
 clean:
 	rm -rf .build .logit-data
+
+## Rewrite the sources in the house style (.swift-format); `make test` fails on any difference.
+format:
+	$(SWIFT) format --in-place --recursive Sources Tests Package.swift

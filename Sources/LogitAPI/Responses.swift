@@ -196,7 +196,9 @@ public struct ModelListing: APIResponse, Equatable {
         public var classes: [String]
         public var url: String
 
-        public init(modelID: String, state: ModelState, createdAt: String, finishedAt: String?, featureCount: Int, sampleCount: Int, classes: [String]) {
+        public init(
+            modelID: String, state: ModelState, createdAt: String, finishedAt: String?, featureCount: Int, sampleCount: Int, classes: [String]
+        ) {
             self.modelID = modelID
             self.status = OriginalMessages.status(state)
             self.state = state
@@ -229,12 +231,18 @@ public struct ModelListing: APIResponse, Equatable {
     public static var example: Self {
         ModelListing(
             models: [
-                Item(modelID: Examples.id, state: .ready, createdAt: Examples.time, finishedAt: Examples.time, featureCount: 4, sampleCount: 150, classes: ["a", "b"])
+                Item(
+                    modelID: Examples.id, state: .ready, createdAt: Examples.time, finishedAt: Examples.time, featureCount: 4, sampleCount: 150,
+                    classes: ["a", "b"])
             ], total: 3, offset: 0, limit: 1)
     }
     public static var minimalExample: Self {
         ModelListing(
-            models: [Item(modelID: Examples.id, state: .queued, createdAt: Examples.time, finishedAt: nil, featureCount: 4, sampleCount: 150, classes: ["a", "b"])],
+            models: [
+                Item(
+                    modelID: Examples.id, state: .queued, createdAt: Examples.time, finishedAt: nil, featureCount: 4, sampleCount: 150,
+                    classes: ["a", "b"])
+            ],
             total: 1, offset: 0, limit: 50)
     }
 }
@@ -278,7 +286,8 @@ public struct Problem: APIResponse, Equatable, Error {
     /// The original's status text, on a 409 for a model that failed (`Training Failed`).
     public var modelStatus: String?
 
-    public init(status: Int, title: String, detail: String, line: Int? = nil, field: Int? = nil, parameter: String? = nil, modelStatus: String? = nil) {
+    public init(status: Int, title: String, detail: String, line: Int? = nil, field: Int? = nil, parameter: String? = nil, modelStatus: String? = nil)
+    {
         self.type = "about:blank"
         self.title = title
         self.status = status
@@ -295,7 +304,9 @@ public struct Problem: APIResponse, Equatable, Error {
     }
 
     public static var example: Self {
-        Problem(status: 400, title: "Bad Request", detail: "line 3, field 2: expected a number", line: 3, field: 2, parameter: "C", modelStatus: OriginalMessages.failed)
+        Problem(
+            status: 400, title: "Bad Request", detail: "line 3, field 2: expected a number", line: 3, field: 2, parameter: "C",
+            modelStatus: OriginalMessages.failed)
     }
     public static var minimalExample: Self { Problem(status: 404, title: "Not Found", detail: OriginalMessages.modelNotFound) }
 }

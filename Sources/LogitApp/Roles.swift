@@ -1,8 +1,8 @@
 import Hummingbird
+import Logging
 import LogitRedis
 import LogitServer
 import LogitWorker
-import Logging
 import ServiceLifecycle
 
 /// The services each kind of process runs, in `ServiceGroup` order (graceful shutdown goes in reverse: the API

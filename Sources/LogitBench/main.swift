@@ -26,7 +26,9 @@ if let index = arguments.firstIndex(of: "--tol"), index + 1 < arguments.count, l
     arguments.removeSubrange(index...(index + 1))
 }
 var solver: TrainingParameters.Solver? = nil
-if let index = arguments.firstIndex(of: "--solver"), index + 1 < arguments.count, let value = TrainingParameters.Solver(rawValue: arguments[index + 1]) {
+if let index = arguments.firstIndex(of: "--solver"), index + 1 < arguments.count,
+    let value = TrainingParameters.Solver(rawValue: arguments[index + 1])
+{
     solver = value
     arguments.removeSubrange(index...(index + 1))
 }
@@ -44,7 +46,8 @@ if let index = arguments.firstIndex(of: "--json") {
     arguments.remove(at: index)
 }
 guard arguments.count == 1, let data = FileManager.default.contents(atPath: arguments[0]) else {
-    FileHandle.standardError.write(Data("usage: logit-bench FILE.csv [--repetitions N] [--tol T] [--solver cg|fista] [--kernels baseline|avx2] [--json]\n".utf8))
+    FileHandle.standardError.write(
+        Data("usage: logit-bench FILE.csv [--repetitions N] [--tol T] [--solver cg|fista] [--kernels baseline|avx2] [--json]\n".utf8))
     exit(2)
 }
 let bytes = [UInt8](data)
@@ -77,8 +80,10 @@ let parseSeconds = median(parseTimes)
 let megabytes = Double(bytes.count) / 1e6
 print(String(format: "data      %d rows × %d features × %d classes, %.1f MB of CSV", set.rowCount, set.featureCount, set.classes.count, megabytes))
 let matrixMegabytes = Double(set.features.count * MemoryLayout<Double>.stride) / 1e6
-print(String(format: "parse     %.4f s  %.0f MB/s; peak memory +%.1f MB for a %.1f MB matrix (%.2f×)", parseSeconds, megabytes / parseSeconds,
-             Double(parsePeakGrowth) / 1e6, matrixMegabytes, Double(parsePeakGrowth) / 1e6 / matrixMegabytes))
+print(
+    String(
+        format: "parse     %.4f s  %.0f MB/s; peak memory +%.1f MB for a %.1f MB matrix (%.2f×)", parseSeconds, megabytes / parseSeconds,
+        Double(parsePeakGrowth) / 1e6, matrixMegabytes, Double(parsePeakGrowth) / 1e6 / matrixMegabytes))
 
 // One pass of each kernel.
 let timing = TrainerBenchmark.passes(set, repetitions: max(repetitions, 20), kernels: kernels)
@@ -87,8 +92,10 @@ let gradientSeconds = median(timing.gradientPass)
 let lossSeconds = median(timing.lossOnly)
 let bandwidth = 28e9  // bytes/s, one core's read bandwidth on the reference machine (docs/PERFORMANCE.md)
 print(String(format: "forward   %.3f ms per pass (%.1f GB/s of matrix)", forwardSeconds * 1e3, Double(timing.matrixBytes) / forwardSeconds / 1e9))
-print(String(format: "gradient  %.3f ms per pass (%.1f GB/s of matrix)   trial loss (no pass) %.3f ms", gradientSeconds * 1e3,
-             Double(timing.matrixBytes) / gradientSeconds / 1e9, lossSeconds * 1e3))
+print(
+    String(
+        format: "gradient  %.3f ms per pass (%.1f GB/s of matrix)   trial loss (no pass) %.3f ms", gradientSeconds * 1e3,
+        Double(timing.matrixBytes) / gradientSeconds / 1e9, lossSeconds * 1e3))
 
 // Full fit.
 var parameters = TrainingParameters()
@@ -112,16 +119,22 @@ let fitSeconds = median(fitTimes)
 let passes = result.dataPasses ?? 0
 let limit = Double(passes) * Double(timing.matrixBytes) / bandwidth
 print("solver    \(parameters.solver.rawValue), kernels \(kernels.rawValue)")
-print(String(format: "fit       %.4f s  %d iterations, %d passes, objective %.15g, converged %@", fitSeconds, result.nIter, passes,
-             result.objective, result.converged ? "true" : "false"))
-print(String(format: "limit     %.4f s at 28 GB/s for %d passes over %.1f MB: %.1f× the physical limit", limit, passes,
-             Double(timing.matrixBytes) / 1e6, fitSeconds / limit))
+print(
+    String(
+        format: "fit       %.4f s  %d iterations, %d passes, objective %.15g, converged %@", fitSeconds, result.nIter, passes,
+        result.objective, result.converged ? "true" : "false"))
+print(
+    String(
+        format: "limit     %.4f s at 28 GB/s for %d passes over %.1f MB: %.1f× the physical limit", limit, passes,
+        Double(timing.matrixBytes) / 1e6, fitSeconds / limit))
 if json {
     let object: [String: Any] = [
         "rows": set.rowCount, "features": set.featureCount, "classes": set.classes.count, "csv_bytes": bytes.count,
-        "parse_seconds": parseSeconds, "parse_peak_growth_bytes": parsePeakGrowth, "forward_pass_seconds": forwardSeconds, "gradient_pass_seconds": gradientSeconds, "trial_loss_seconds": lossSeconds,
+        "parse_seconds": parseSeconds, "parse_peak_growth_bytes": parsePeakGrowth, "forward_pass_seconds": forwardSeconds,
+        "gradient_pass_seconds": gradientSeconds, "trial_loss_seconds": lossSeconds,
         "fit_seconds": fitSeconds, "n_iter": result.nIter, "passes": passes, "objective": result.objective,
-        "converged": result.converged, "solver": parameters.solver.rawValue, "kernels": kernels.rawValue, "matrix_bytes": timing.matrixBytes, "limit_seconds": limit,
+        "converged": result.converged, "solver": parameters.solver.rawValue, "kernels": kernels.rawValue, "matrix_bytes": timing.matrixBytes,
+        "limit_seconds": limit,
     ]
     let encoded = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
     print(String(decoding: encoded, as: UTF8.self))

@@ -48,7 +48,8 @@ public struct APIClient: Sendable {
     /// Predictions for feature rows (headerless CSV), as CSV: a `label,<class…>` header, then a row per input.
     /// Throws `notReady` while the model is queued or training.
     public func predict(_ id: String, csv: Data) async throws(ClientError) -> Data {
-        let (body, contentType) = try await send("POST", APIPath.filled(APIPath.predict, id: id), contentType: "text/csv", accept: "text/csv", body: csv)
+        let (body, contentType) = try await send(
+            "POST", APIPath.filled(APIPath.predict, id: id), contentType: "text/csv", accept: "text/csv", body: csv)
         if contentType.hasPrefix("application/json") {
             // Not a prediction: the model is not ready yet (the original's answer).
             throw .notReady(try decode(StatusResponse.self, body))
@@ -87,11 +88,13 @@ public struct APIClient: Sendable {
         } catch {
             let code = (error as? URLError)?.code
             throw .unreachable(
-                baseURL, code == .cannotConnectToHost ? "connection refused (is `logit serve` or `logit dev` running there?)" : error.localizedDescription)
+                baseURL,
+                code == .cannotConnectToHost ? "connection refused (is `logit serve` or `logit dev` running there?)" : error.localizedDescription)
         }
         guard (200..<300).contains(response.statusCode) else {
             let problem = try? JSONDecoder().decode(Problem.self, from: data)
-            throw .problem(status: response.statusCode, detail: problem?.detail ?? HTTPURLResponse.localizedString(forStatusCode: response.statusCode))
+            throw .problem(
+                status: response.statusCode, detail: problem?.detail ?? HTTPURLResponse.localizedString(forStatusCode: response.statusCode))
         }
         return (data, response.value(forHTTPHeaderField: "Content-Type")?.lowercased() ?? "")
     }

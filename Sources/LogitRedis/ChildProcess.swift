@@ -1,7 +1,8 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 
 /// A child process started with `posix_spawn`, for running `redis-server` (by `logit dev` and by the tests).
 ///

@@ -69,7 +69,8 @@ public struct JobQueue: WorkQueue {
                 guard acknowledged >= replicas else {
                     _ = try? connection.command(deleteCommand)
                     throw .temporarilyUnavailable(
-                        "only \(acknowledged) of the \(replicas) replicas required (--min-replicas-ack) acknowledged the job within \(ackTimeoutMilliseconds) ms; it was not accepted")
+                        "only \(acknowledged) of the \(replicas) replicas required (--min-replicas-ack) acknowledged the job within \(ackTimeoutMilliseconds) ms; it was not accepted"
+                    )
                 }
             }
         }
@@ -162,8 +163,10 @@ public struct JobQueue: WorkQueue {
     /// how many went back, and the ids now in the list.
     public func reconcile(worker: String, stale: [ModelID], maxAttempts: Int) async throws(RedisError) -> (moved: Int, listed: [ModelID]) {
         let reply = try await client.send(
-            ["EVAL", .text(Scripts.reconcile), 1, .text(keys.processing(worker: worker)), .text(keys.prefix), .text(worker),
-             RedisArgument(maxAttempts), .text(Timestamp.now())] + stale.map { .text($0.rawValue) })
+            [
+                "EVAL", .text(Scripts.reconcile), 1, .text(keys.processing(worker: worker)), .text(keys.prefix), .text(worker),
+                RedisArgument(maxAttempts), .text(Timestamp.now()),
+            ] + stale.map { .text($0.rawValue) })
         let parts = reply.array ?? []
         let listed = (parts.count > 1 ? parts[1].array ?? [] : []).compactMap { $0.string.flatMap(ModelID.init(validating:)) }
         return (Int(parts.first?.integer ?? 0), listed)
@@ -181,11 +184,13 @@ public struct JobQueue: WorkQueue {
 
     /// Records progress; false when the claim is no longer valid (the job was reclaimed or deleted): stop working on it.
     public func progress(_ claim: Claim, iteration: Int, objective: Double) async throws(RedisError) -> Bool {
-        try await fenced(Scripts.progress, claim, extraKeys: [], arguments: [
-            .text(ModelField.progressIteration.rawValue), RedisArgument(iteration),
-            .text(ModelField.progressObjective.rawValue), RedisArgument(objective),
-            .text(ModelField.progressUpdatedAt.rawValue), .text(Timestamp.now()),
-        ])
+        try await fenced(
+            Scripts.progress, claim, extraKeys: [],
+            arguments: [
+                .text(ModelField.progressIteration.rawValue), RedisArgument(iteration),
+                .text(ModelField.progressObjective.rawValue), RedisArgument(objective),
+                .text(ModelField.progressUpdatedAt.rawValue), .text(Timestamp.now()),
+            ])
     }
 
     /// Stores the fitted model, its summary and coefficients and state `ready`, deletes the training data, removes

@@ -48,7 +48,8 @@ extension ModelRecord {
         }
         var result: FitResult? = nil
         if stored[ModelField.summary.rawValue] != nil || stored[ModelField.coefficients.rawValue] != nil {
-            result = FitResult(summary: try reader.json(.summary, TrainingSummary.self), coefficients: try reader.json(.coefficients, Coefficients.self))
+            result = FitResult(
+                summary: try reader.json(.summary, TrainingSummary.self), coefficients: try reader.json(.coefficients, Coefficients.self))
         }
         self.init(
             state: try reader.required(.state, ModelState.init(rawValue:)),
@@ -71,7 +72,9 @@ struct FieldReader {
 
     func optional<T>(_ field: ModelField, _ parse: (String) -> T?) throws(CorruptRecordError) -> T? {
         guard let text = stored[field.rawValue] else { return nil }
-        guard let value = parse(text) else { throw CorruptRecordError(id: id, field: field.rawValue, reason: "unreadable value \"\(text.prefix(40))\"") }
+        guard let value = parse(text) else {
+            throw CorruptRecordError(id: id, field: field.rawValue, reason: "unreadable value \"\(text.prefix(40))\"")
+        }
         return value
     }
 

@@ -49,7 +49,7 @@ public final class RedisClient: Sendable {
                 do throws(RedisError) {
                     defer { self.checkin(connection, generation: generation) }
                     return try body(connection)
-                } catch where reused && connection.isBroken && !connection.timedOut && !connection.sawReadOnlyReplica {
+                } catch  where reused && connection.isBroken && !connection.timedOut && !connection.sawReadOnlyReplica {
                     do throws(RedisError) {
                         let (fresh, generation, _) = try self.checkout(fresh: true)
                         defer { self.checkin(fresh, generation: generation) }

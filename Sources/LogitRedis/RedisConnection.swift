@@ -201,8 +201,9 @@ public final class RedisConnection: @unchecked Sendable {
                 }
             }
             return try arguments[index].withBytes { (bytes) throws(RedisError) -> Int32 in
-                pointers.append((bytes.baseAddress ?? UnsafeRawPointer(("" as StaticString).utf8Start))  // hiredis copies 0 bytes from it
-                    .assumingMemoryBound(to: CChar.self))
+                pointers.append(
+                    (bytes.baseAddress ?? UnsafeRawPointer(("" as StaticString).utf8Start))  // hiredis copies 0 bytes from it
+                        .assumingMemoryBound(to: CChar.self))
                 lengths.append(bytes.count)
                 return try pin(index + 1)
             }

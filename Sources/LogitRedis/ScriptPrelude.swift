@@ -5,12 +5,13 @@ import LogitCore
 /// and never spells a name itself. `ScriptNamesTests` fails if a script uses a name the prelude lacks, or a quoted
 /// name that should come from it.
 enum ScriptPrelude {
-    static let text: String = [
-        table("F", ModelField.allCases.map { ("\($0)", $0.rawValue) }),
-        table("S", ModelState.allCases.map { ("\($0)", $0.rawValue) }),
-        table("STAT", StatsField.allCases.map { ("\($0)", $0.rawValue) }),
-        table("K", KeySchema.Segment.allCases.map { ("\($0)", $0.rawValue) }),
-    ].joined(separator: "\n") + "\n"
+    static let text: String =
+        [
+            table("F", ModelField.allCases.map { ("\($0)", $0.rawValue) }),
+            table("S", ModelState.allCases.map { ("\($0)", $0.rawValue) }),
+            table("STAT", StatsField.allCases.map { ("\($0)", $0.rawValue) }),
+            table("K", KeySchema.Segment.allCases.map { ("\($0)", $0.rawValue) }),
+        ].joined(separator: "\n") + "\n"
 
     /// The table names and, for each, the entries it defines: what the names test checks scripts against.
     static let tables: [String: Set<String>] = [

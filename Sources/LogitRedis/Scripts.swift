@@ -13,104 +13,111 @@ enum Scripts {
     /// A dropped id stays in the list: it may be the entry of a live attempt of this same worker (a duplicate id, or
     /// a claim that ran twice), which the reaper needs should the worker die. Reconciliation removes it once no loop
     /// of the worker works on it.
-    static let claim = ScriptPrelude.text + """
-        if redis.call('HGET', KEYS[1], F.state) ~= S.queued then return -1 end
-        if not redis.call('LPOS', KEYS[2], ARGV[1]) then redis.call('LPUSH', KEYS[2], ARGV[1]) end
-        local attempt = redis.call('HINCRBY', KEYS[1], F.attempts, 1)
-        redis.call('HSET', KEYS[1], F.state, S.training, F.startedAt, ARGV[3], F.worker, ARGV[2], F.progressIteration, '0')
-        redis.call('HDEL', KEYS[1], F.progressObjective, F.progressUpdatedAt)
-        return attempt
-        """
+    static let claim =
+        ScriptPrelude.text + """
+            if redis.call('HGET', KEYS[1], F.state) ~= S.queued then return -1 end
+            if not redis.call('LPOS', KEYS[2], ARGV[1]) then redis.call('LPUSH', KEYS[2], ARGV[1]) end
+            local attempt = redis.call('HINCRBY', KEYS[1], F.attempts, 1)
+            redis.call('HSET', KEYS[1], F.state, S.training, F.startedAt, ARGV[3], F.worker, ARGV[2], F.progressIteration, '0')
+            redis.call('HDEL', KEYS[1], F.progressObjective, F.progressUpdatedAt)
+            return attempt
+            """
 
     /// The fence every later write checks: still training, under this worker, at this attempt.
-    static let fence = ScriptPrelude.text + """
-        local function holds()
-          local f = redis.call('HMGET', KEYS[1], F.state, F.worker, F.attempts)
-          return f[1] == S.training and f[2] == ARGV[2] and f[3] == ARGV[3]
-        end
+    static let fence =
+        ScriptPrelude.text + """
+            local function holds()
+              local f = redis.call('HMGET', KEYS[1], F.state, F.worker, F.attempts)
+              return f[1] == S.training and f[2] == ARGV[2] and f[3] == ARGV[3]
+            end
 
-        """
+            """
 
     /// KEYS: model. ARGV: id, worker, attempt, field/value pairs.
-    static let progress = fence + """
-        if not holds() then return 0 end
-        redis.call('HSET', KEYS[1], unpack(ARGV, 4))
-        return 1
-        """
+    static let progress =
+        fence + """
+            if not holds() then return 0 end
+            redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+            return 1
+            """
 
     /// KEYS: model, processing, data, stats. ARGV: id, worker, attempt, training seconds, the `{p}stats` counter of
     /// the outcome, then field/value pairs (among them the final `state`).
     /// A refused (stale) settle leaves the processing list alone, for the same reason as `claim`.
-    static let finish = fence + """
-        if not holds() then return 0 end
-        redis.call('LREM', KEYS[2], 0, ARGV[1])
-        redis.call('HSET', KEYS[1], unpack(ARGV, 6))
-        redis.call('HDEL', KEYS[1], F.worker)
-        redis.call('DEL', KEYS[3])
-        redis.call('HINCRBY', KEYS[4], ARGV[5], 1)
-        redis.call('HINCRBYFLOAT', KEYS[4], STAT.trainingSeconds, ARGV[4])
-        return 1
-        """
+    static let finish =
+        fence + """
+            if not holds() then return 0 end
+            redis.call('LREM', KEYS[2], 0, ARGV[1])
+            redis.call('HSET', KEYS[1], unpack(ARGV, 6))
+            redis.call('HDEL', KEYS[1], F.worker)
+            redis.call('DEL', KEYS[3])
+            redis.call('HINCRBY', KEYS[4], ARGV[5], 1)
+            redis.call('HINCRBYFLOAT', KEYS[4], STAT.trainingSeconds, ARGV[4])
+            return 1
+            """
 
     /// KEYS: model, processing, jobs. ARGV: id, worker, attempt.
-    static let handBack = fence + """
-        if not holds() then return 0 end
-        redis.call('LREM', KEYS[2], 0, ARGV[1])
-        redis.call('HINCRBY', KEYS[1], F.attempts, -1)
-        redis.call('HSET', KEYS[1], F.state, S.queued)
-        redis.call('HDEL', KEYS[1], F.worker, F.startedAt, F.progressIteration, F.progressObjective, F.progressUpdatedAt)
-        redis.call('RPUSH', KEYS[3], ARGV[1])
-        return 1
-        """
+    static let handBack =
+        fence + """
+            if not holds() then return 0 end
+            redis.call('LREM', KEYS[2], 0, ARGV[1])
+            redis.call('HINCRBY', KEYS[1], F.attempts, -1)
+            redis.call('HSET', KEYS[1], F.state, S.queued)
+            redis.call('HDEL', KEYS[1], F.worker, F.startedAt, F.progressIteration, F.progressObjective, F.progressUpdatedAt)
+            redis.call('RPUSH', KEYS[3], ARGV[1])
+            return 1
+            """
 
     /// `giveBack(prefix, id, maxAttempts, now)`: puts a job that no process is working on back in the queue. A queued
     /// id is queued again; a training one is queued again (counted as `reclaimed`), or ends `failed` once it has used
     /// `maxAttempts`. Anything else (ready, failed, deleted) needs nothing. Returns 1 when it moved the job.
-    static let giveBack = ScriptPrelude.text + """
-        local function giveBack(prefix, id, maxAttempts, now)
-          local model = prefix .. K.model .. id
-          local f = redis.call('HMGET', model, F.state, F.attempts)
-          if f[1] == S.queued then
-            redis.call('RPUSH', prefix .. K.pendingJobs, id)
-            return 1
-          elseif f[1] == S.training then
-            local attempts = tonumber(f[2] or '0')
-            if attempts >= tonumber(maxAttempts) then
-              redis.call('HSET', model, F.state, S.failed, F.finishedAt, now,
-                F.error, 'worker lost ' .. attempts .. ' times (its lease expired each time); giving up')
-              redis.call('HDEL', model, F.worker)
-              redis.call('DEL', prefix .. K.trainingData .. id)
-              redis.call('HINCRBY', prefix .. K.stats, STAT.failed, 1)
-            else
-              redis.call('HSET', model, F.state, S.queued)
-              redis.call('HDEL', model, F.worker)
-              redis.call('RPUSH', prefix .. K.pendingJobs, id)
-              redis.call('HINCRBY', prefix .. K.stats, STAT.reclaimed, 1)
+    static let giveBack =
+        ScriptPrelude.text + """
+            local function giveBack(prefix, id, maxAttempts, now)
+              local model = prefix .. K.model .. id
+              local f = redis.call('HMGET', model, F.state, F.attempts)
+              if f[1] == S.queued then
+                redis.call('RPUSH', prefix .. K.pendingJobs, id)
+                return 1
+              elseif f[1] == S.training then
+                local attempts = tonumber(f[2] or '0')
+                if attempts >= tonumber(maxAttempts) then
+                  redis.call('HSET', model, F.state, S.failed, F.finishedAt, now,
+                    F.error, 'worker lost ' .. attempts .. ' times (its lease expired each time); giving up')
+                  redis.call('HDEL', model, F.worker)
+                  redis.call('DEL', prefix .. K.trainingData .. id)
+                  redis.call('HINCRBY', prefix .. K.stats, STAT.failed, 1)
+                else
+                  redis.call('HSET', model, F.state, S.queued)
+                  redis.call('HDEL', model, F.worker)
+                  redis.call('RPUSH', prefix .. K.pendingJobs, id)
+                  redis.call('HINCRBY', prefix .. K.stats, STAT.reclaimed, 1)
+                end
+                return 1
+              end
+              return 0
             end
-            return 1
-          end
-          return 0
-        end
 
-        """
+            """
 
     /// KEYS: workers set. ARGV: prefix, max attempts, now. Every job of every worker whose lease has expired goes
     /// back (`giveBack`), and the worker is unlisted.
-    static let reap = giveBack + """
-        local prefix = ARGV[1]
-        local moved = 0
-        for _, worker in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-          if redis.call('EXISTS', prefix .. K.lease .. worker) == 0 then
-            local processing = prefix .. K.processing .. worker
-            for _, id in ipairs(redis.call('LRANGE', processing, 0, -1)) do
-              moved = moved + giveBack(prefix, id, ARGV[2], ARGV[3])
+    static let reap =
+        giveBack + """
+            local prefix = ARGV[1]
+            local moved = 0
+            for _, worker in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+              if redis.call('EXISTS', prefix .. K.lease .. worker) == 0 then
+                local processing = prefix .. K.processing .. worker
+                for _, id in ipairs(redis.call('LRANGE', processing, 0, -1)) do
+                  moved = moved + giveBack(prefix, id, ARGV[2], ARGV[3])
+                end
+                redis.call('DEL', processing)
+                redis.call('SREM', KEYS[1], worker)
+              end
             end
-            redis.call('DEL', processing)
-            redis.call('SREM', KEYS[1], worker)
-          end
-        end
-        return moved
-        """
+            return moved
+            """
 
     /// KEYS: processing. ARGV: prefix, worker, max attempts, now, then the ids to give back.
     ///
@@ -120,54 +127,57 @@ enum Scripts {
     /// was lost after `BLMOVE`, or when a step between `BLMOVE` and the end of a job failed.) An id training under
     /// another worker, or finished, only leaves the list. Returns how many jobs went back, then the ids left in the
     /// list, for the next reconciliation.
-    static let reconcile = giveBack + """
-        local moved = 0
-        for i = 5, #ARGV do
-          local id = ARGV[i]
-          if redis.call('LREM', KEYS[1], 0, id) > 0 then
-            local f = redis.call('HMGET', ARGV[1] .. K.model .. id, F.state, F.worker)
-            if f[1] == S.queued or (f[1] == S.training and f[2] == ARGV[2]) then
-              moved = moved + giveBack(ARGV[1], id, ARGV[3], ARGV[4])
+    static let reconcile =
+        giveBack + """
+            local moved = 0
+            for i = 5, #ARGV do
+              local id = ARGV[i]
+              if redis.call('LREM', KEYS[1], 0, id) > 0 then
+                local f = redis.call('HMGET', ARGV[1] .. K.model .. id, F.state, F.worker)
+                if f[1] == S.queued or (f[1] == S.training and f[2] == ARGV[2]) then
+                  moved = moved + giveBack(ARGV[1], id, ARGV[3], ARGV[4])
+                end
+              end
             end
-          end
-        end
-        return {moved, redis.call('LRANGE', KEYS[1], 0, -1)}
-        """
+            return {moved, redis.call('LRANGE', KEYS[1], 0, -1)}
+            """
 
     /// KEYS: model, data, index, jobs, upload. ARGV: id, created-at ms, data source, data (or empty), then the model
     /// hash's field/value pairs. With source `upload`, the data was sent beforehand in chunks to the upload key,
     /// which becomes the data key here; with `inline`, it is ARGV[4]. One script, so a job is stored whole or not at
     /// all. Returns 1; 0 when the model exists already (the client retried a call whose reply was lost: the job is
     /// queued once); or an error when the upload key is gone (it expires if its request never commits).
-    static let enqueue = ScriptPrelude.text + """
-        if redis.call('EXISTS', KEYS[1]) == 1 then
-          redis.call('DEL', KEYS[5])
-          return 0
-        end
-        if ARGV[3] == 'upload' then
-          if redis.call('EXISTS', KEYS[5]) == 0 then return redis.error_reply('ERR the uploaded training data expired') end
-          redis.call('RENAME', KEYS[5], KEYS[2])
-          redis.call('PERSIST', KEYS[2])
-        else
-          redis.call('SET', KEYS[2], ARGV[4])
-        end
-        redis.call('HSET', KEYS[1], unpack(ARGV, 5))
-        redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
-        redis.call('LPUSH', KEYS[4], ARGV[1])
-        return 1
-        """
+    static let enqueue =
+        ScriptPrelude.text + """
+            if redis.call('EXISTS', KEYS[1]) == 1 then
+              redis.call('DEL', KEYS[5])
+              return 0
+            end
+            if ARGV[3] == 'upload' then
+              if redis.call('EXISTS', KEYS[5]) == 0 then return redis.error_reply('ERR the uploaded training data expired') end
+              redis.call('RENAME', KEYS[5], KEYS[2])
+              redis.call('PERSIST', KEYS[2])
+            else
+              redis.call('SET', KEYS[2], ARGV[4])
+            end
+            redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+            redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
+            redis.call('LPUSH', KEYS[4], ARGV[1])
+            return 1
+            """
 
     /// KEYS: model, data, jobs, index. ARGV: id, prefix. Returns 1 when the model existed. A model in training also
     /// leaves its worker's processing list; its worker's next progress write is refused, and it stops.
-    static let delete = ScriptPrelude.text + """
-        local existed = redis.call('EXISTS', KEYS[1])
-        local worker = redis.call('HGET', KEYS[1], F.worker)
-        if worker then redis.call('LREM', ARGV[2] .. K.processing .. worker, 0, ARGV[1]) end
-        redis.call('LREM', KEYS[3], 0, ARGV[1])
-        redis.call('DEL', KEYS[1], KEYS[2])
-        redis.call('ZREM', KEYS[4], ARGV[1])
-        return existed
-        """
+    static let delete =
+        ScriptPrelude.text + """
+            local existed = redis.call('EXISTS', KEYS[1])
+            local worker = redis.call('HGET', KEYS[1], F.worker)
+            if worker then redis.call('LREM', ARGV[2] .. K.processing .. worker, 0, ARGV[1]) end
+            redis.call('LREM', KEYS[3], 0, ARGV[1])
+            redis.call('DEL', KEYS[1], KEYS[2])
+            redis.call('ZREM', KEYS[4], ARGV[1])
+            return existed
+            """
 
     /// The call of `delete` for a model: removes it and all its keys (and its job, wherever it is); replies 1 when
     /// it existed. Used by `ModelStore.delete`, and by `JobQueue.enqueue` to take back a job too few replicas have.

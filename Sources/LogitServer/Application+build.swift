@@ -1,7 +1,7 @@
 import Hummingbird
+import Logging
 import LogitAPI
 import LogitRedis
-import Logging
 import NIOCore
 
 /// The API's router: every route, behind the middleware that turns errors into problem documents.

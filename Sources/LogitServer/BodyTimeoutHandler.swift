@@ -71,7 +71,8 @@ final class BodyTimeoutHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func answerTimeout(_ context: ChannelHandlerContext) {
-        let detail = #"{"type":"about:blank","title":"Request Timeout","status":408,"detail":"The request body arrived too slowly (LOGIT_BODY_TIMEOUT, LOGIT_MIN_BODY_RATE); the connection is closed."}"#
+        let detail =
+            #"{"type":"about:blank","title":"Request Timeout","status":408,"detail":"The request body arrived too slowly (LOGIT_BODY_TIMEOUT, LOGIT_MIN_BODY_RATE); the connection is closed."}"#
         var head = HTTPResponse(status: .requestTimeout)
         head.headerFields[.contentType] = "application/problem+json"
         head.headerFields[.contentLength] = String(detail.utf8.count)

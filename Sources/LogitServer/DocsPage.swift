@@ -1,4 +1,5 @@
 import Foundation
+
 /// `GET /docs`: the OpenAPI document rendered as one self-contained HTML page (no scripts, no network).
 enum DocsPage {
     static func html() -> String {

@@ -1,9 +1,9 @@
 import Foundation
 import Hummingbird
+import Logging
 import LogitAPI
 import LogitCore
 import LogitRedis
-import Logging
 import NIOPosix
 
 /// The model routes: training, status, prediction, metadata, listing and deletion.
@@ -73,7 +73,8 @@ struct ModelController: Sendable {
         let limit = try Self.integerQuery(request, "limit", default: 50, range: 1...1000)
         let offset = try Self.integerQuery(request, "offset", default: 0, range: 0...Int(Int32.max))
         let page = try await repository.list(offset: offset, limit: limit)
-        return ModelListing(models: page.models.map { ModelListing.Item(id: $0.id, record: $0.record) }, total: page.total, offset: offset, limit: limit)
+        return ModelListing(
+            models: page.models.map { ModelListing.Item(id: $0.id, record: $0.record) }, total: page.total, offset: offset, limit: limit)
     }
 
     @Sendable func delete(_ request: Request, _ context: BasicRequestContext) async throws -> HTTPResponse.Status {
@@ -100,7 +101,9 @@ struct ModelController: Sendable {
             let bytes = try await Self.offload(bytes: body.readableBytes) { () throws -> [UInt8] in
                 let rows = try body.withBytes { bytes in try FeatureRows.parse(bytes, featureCount: model.featureCount) }
                 let probabilities = model.probabilities(rows.values)
-                return wantsCSV ? PredictionDocument.csv(model: model, probabilities: probabilities) : PredictionDocument.json(model: model, probabilities: probabilities)
+                return wantsCSV
+                    ? PredictionDocument.csv(model: model, probabilities: probabilities)
+                    : PredictionDocument.json(model: model, probabilities: probabilities)
             }
             let contentType = wantsCSV ? "text/csv; charset=utf-8" : "application/json"
             return Response(status: status, headers: [.contentType: contentType], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
@@ -138,7 +141,8 @@ struct ModelController: Sendable {
             value.hasPrefix("Bearer ") ? value.dropFirst("Bearer ".count) : nil
         }
         guard let presented, ConstantTime.equal(Array(presented.utf8), Array(token.utf8)) else {
-            throw ProblemError(.unauthorized, "This route needs the API token: send Authorization: Bearer <token>.", headers: [.wwwAuthenticate: "Bearer"])
+            throw ProblemError(
+                .unauthorized, "This route needs the API token: send Authorization: Bearer <token>.", headers: [.wwwAuthenticate: "Bearer"])
         }
     }
 
@@ -146,7 +150,8 @@ struct ModelController: Sendable {
         guard let text = request.uri.queryParameters.get(name) else { return value }
         guard let number = Int(text), range.contains(number) else {
             throw ProblemError(
-                .badRequest, "query parameter \(name)=\"\(text.prefix(40))\" is not valid: expected a whole number from \(range.lowerBound) to \(range.upperBound)",
+                .badRequest,
+                "query parameter \(name)=\"\(text.prefix(40))\" is not valid: expected a whole number from \(range.lowerBound) to \(range.upperBound)",
                 parameter: name)
         }
         return number

@@ -7,11 +7,17 @@ enum OpenAPIDocument {
     static func build() -> JSONValue {
         .object([
             ("openapi", "3.1.0"),
-            ("info", .object([
-                ("title", "logit"),
-                ("version", "1.0.0"),
-                ("description", "Train logistic-regression models from headerless CSV (label last) and serve batch predictions with class probabilities. Compatible with the original Flask service's clients."),
-            ])),
+            (
+                "info",
+                .object([
+                    ("title", "logit"),
+                    ("version", "1.0.0"),
+                    (
+                        "description",
+                        "Train logistic-regression models from headerless CSV (label last) and serve batch predictions with class probabilities. Compatible with the original Flask service's clients."
+                    ),
+                ])
+            ),
             ("paths", .object(paths)),
             ("components", .object([("schemas", .object(schemas))])),
         ])
@@ -35,99 +41,246 @@ enum OpenAPIDocument {
 
     static var paths: [(String, JSONValue)] {
         [
-            ("/models", .object([
-                ("post", operation(
-                    "Train a model", "Validates the whole CSV, then queues a training job. Nothing is stored when the body is rejected.",
-                    parameters: trainingParameters, body: csvBody("Training rows: features, then the label (last column)."),
-                    responses: [
-                        ("201", response("Queued. `Location` is /models/{id}.", schema: "Accepted")),
-                        ("400", problem("Malformed CSV (with `line` and `field`) or a bad parameter (with `parameter`).")),
-                        ("401", problem("LOGIT_API_TOKEN is set and the bearer token is missing or wrong.")),
-                        ("408", problem("The body arrived more slowly than LOGIT_MIN_BODY_RATE allows; the connection is closed.")),
-                        ("413", problem("The body, rows, columns or classes exceed a limit.")),
-                        ("415", problem("Not `text/csv`: \(OriginalMessages.trainingNotCSV)")),
-                        ("422", problem("Fewer than 2 rows or 2 classes.")),
-                        ("503", problem("Redis is unavailable or loading, LOGIT_MAX_INFLIGHT_BODY_BYTES is reached, or fewer replicas than --min-replicas-ack acknowledged the job (see `Retry-After`).")),
-                    ])),
-                ("get", operation(
-                    "List models", "Newest first.",
-                    parameters: [
-                        query("limit", "integer", "Page size, 1 to 1000 (default 50)."), query("offset", "integer", "Models to skip (default 0)."),
-                    ],
-                    responses: [("200", response("A page of models.", schema: "ModelList")), ("400", problem("Bad limit or offset.")), ("503", problem("Redis is unavailable."))])),
-            ])),
-            ("/models/{id}", .object([
-                ("parameters", .array([idParameter])),
-                ("get", operation(
-                    "Model metadata, or a prediction (the original protocol)",
-                    "Without a body and without `Content-Type`: the model's metadata (200). With a `text/csv` body of feature rows: a prediction, answered 202 as the original service does (200 with `status: Model is Training` while queued or training).",
-                    body: csvBody("Feature rows (no label column).", required: false),
-                    responses: [
-                        ("200", response("Metadata, or `{\"status\": \"Model is Training\"}` for a prediction of an unfinished model.", oneOf: ["Model", "Status"])),
-                        ("202", response("Predictions.", schema: "Prediction")),
-                        ("400", problem("Malformed or empty CSV, or the wrong number of features (with `line`).")),
-                        ("404", problem(OriginalMessages.modelNotFound)),
-                        ("409", problem("Training Failed: the model cannot predict.")),
-                        ("408", problem("The body arrived too slowly.")),
-                        ("413", problem("The body exceeds LOGIT_MAX_PREDICTION_BYTES.")),
-                        ("415", problem(OriginalMessages.predictionNotCSV)),
-                        ("503", problem("Redis is unavailable, or LOGIT_MAX_INFLIGHT_BODY_BYTES is reached.")),
-                    ])),
-                ("delete", operation(
-                    "Delete a model", "Removes the model, its data, its queued job and its index entry.",
-                    responses: [("204", .object([("description", "Deleted.")])), ("401", problem("Token required.")), ("404", problem(OriginalMessages.modelNotFound)), ("503", problem("Redis is unavailable."))])),
-            ])),
-            ("/models/{id}/predict", .object([
-                ("parameters", .array([idParameter])),
-                ("post", operation(
-                    "Predict", "The same as GET /models/{id} with a body, for clients and proxies that drop GET bodies. `Accept: text/csv` answers CSV: a header `label,<class…>`, then one row per input.",
-                    body: csvBody("Feature rows (no label column)."),
-                    responses: [
-                        ("200", .object([("description", "Predictions (or `Model is Training`)."), ("content", .object([
-                            ("application/json", .object([("schema", .object([("oneOf", .array([ref("Prediction"), ref("Status")]))]))])),
-                            ("text/csv", .object([("schema", .object([("type", "string")]))])),
-                        ]))])),
-                        ("400", problem("Malformed or empty CSV, or the wrong number of features.")), ("404", problem(OriginalMessages.modelNotFound)),
-                        ("409", problem("Training Failed.")), ("408", problem("The body arrived too slowly.")), ("413", problem("Too large.")), ("415", problem(OriginalMessages.predictionNotCSV)),
-                        ("503", problem("Redis is unavailable, or LOGIT_MAX_INFLIGHT_BODY_BYTES is reached.")),
-                    ])),
-            ])),
-            ("/check_model_status/{id}", .object([
-                ("parameters", .array([idParameter])),
-                ("get", statusOperation),
-                ("post", statusOperation),
-            ])),
-            ("/alive", .object([("get", operation("Liveness (the original's)", "", responses: [("200", response("`{\"message\": \"Server is alive!\"}`", schema: "Message"))]))])),
+            (
+                "/models",
+                .object([
+                    (
+                        "post",
+                        operation(
+                            "Train a model", "Validates the whole CSV, then queues a training job. Nothing is stored when the body is rejected.",
+                            parameters: trainingParameters, body: csvBody("Training rows: features, then the label (last column)."),
+                            responses: [
+                                ("201", response("Queued. `Location` is /models/{id}.", schema: "Accepted")),
+                                ("400", problem("Malformed CSV (with `line` and `field`) or a bad parameter (with `parameter`).")),
+                                ("401", problem("LOGIT_API_TOKEN is set and the bearer token is missing or wrong.")),
+                                ("408", problem("The body arrived more slowly than LOGIT_MIN_BODY_RATE allows; the connection is closed.")),
+                                ("413", problem("The body, rows, columns or classes exceed a limit.")),
+                                ("415", problem("Not `text/csv`: \(OriginalMessages.trainingNotCSV)")),
+                                ("422", problem("Fewer than 2 rows or 2 classes.")),
+                                (
+                                    "503",
+                                    problem(
+                                        "Redis is unavailable or loading, LOGIT_MAX_INFLIGHT_BODY_BYTES is reached, or fewer replicas than --min-replicas-ack acknowledged the job (see `Retry-After`)."
+                                    )
+                                ),
+                            ])
+                    ),
+                    (
+                        "get",
+                        operation(
+                            "List models", "Newest first.",
+                            parameters: [
+                                query("limit", "integer", "Page size, 1 to 1000 (default 50)."),
+                                query("offset", "integer", "Models to skip (default 0)."),
+                            ],
+                            responses: [
+                                ("200", response("A page of models.", schema: "ModelList")), ("400", problem("Bad limit or offset.")),
+                                ("503", problem("Redis is unavailable.")),
+                            ])
+                    ),
+                ])
+            ),
+            (
+                "/models/{id}",
+                .object([
+                    ("parameters", .array([idParameter])),
+                    (
+                        "get",
+                        operation(
+                            "Model metadata, or a prediction (the original protocol)",
+                            "Without a body and without `Content-Type`: the model's metadata (200). With a `text/csv` body of feature rows: a prediction, answered 202 as the original service does (200 with `status: Model is Training` while queued or training).",
+                            body: csvBody("Feature rows (no label column).", required: false),
+                            responses: [
+                                (
+                                    "200",
+                                    response(
+                                        "Metadata, or `{\"status\": \"Model is Training\"}` for a prediction of an unfinished model.",
+                                        oneOf: ["Model", "Status"])
+                                ),
+                                ("202", response("Predictions.", schema: "Prediction")),
+                                ("400", problem("Malformed or empty CSV, or the wrong number of features (with `line`).")),
+                                ("404", problem(OriginalMessages.modelNotFound)),
+                                ("409", problem("Training Failed: the model cannot predict.")),
+                                ("408", problem("The body arrived too slowly.")),
+                                ("413", problem("The body exceeds LOGIT_MAX_PREDICTION_BYTES.")),
+                                ("415", problem(OriginalMessages.predictionNotCSV)),
+                                ("503", problem("Redis is unavailable, or LOGIT_MAX_INFLIGHT_BODY_BYTES is reached.")),
+                            ])
+                    ),
+                    (
+                        "delete",
+                        operation(
+                            "Delete a model", "Removes the model, its data, its queued job and its index entry.",
+                            responses: [
+                                ("204", .object([("description", "Deleted.")])), ("401", problem("Token required.")),
+                                ("404", problem(OriginalMessages.modelNotFound)), ("503", problem("Redis is unavailable.")),
+                            ])
+                    ),
+                ])
+            ),
+            (
+                "/models/{id}/predict",
+                .object([
+                    ("parameters", .array([idParameter])),
+                    (
+                        "post",
+                        operation(
+                            "Predict",
+                            "The same as GET /models/{id} with a body, for clients and proxies that drop GET bodies. `Accept: text/csv` answers CSV: a header `label,<class…>`, then one row per input.",
+                            body: csvBody("Feature rows (no label column)."),
+                            responses: [
+                                (
+                                    "200",
+                                    .object([
+                                        ("description", "Predictions (or `Model is Training`)."),
+                                        (
+                                            "content",
+                                            .object([
+                                                (
+                                                    "application/json",
+                                                    .object([("schema", .object([("oneOf", .array([ref("Prediction"), ref("Status")]))]))])
+                                                ),
+                                                ("text/csv", .object([("schema", .object([("type", "string")]))])),
+                                            ])
+                                        ),
+                                    ])
+                                ),
+                                ("400", problem("Malformed or empty CSV, or the wrong number of features.")),
+                                ("404", problem(OriginalMessages.modelNotFound)),
+                                ("409", problem("Training Failed.")), ("408", problem("The body arrived too slowly.")),
+                                ("413", problem("Too large.")), ("415", problem(OriginalMessages.predictionNotCSV)),
+                                ("503", problem("Redis is unavailable, or LOGIT_MAX_INFLIGHT_BODY_BYTES is reached.")),
+                            ])
+                    ),
+                ])
+            ),
+            (
+                "/check_model_status/{id}",
+                .object([
+                    ("parameters", .array([idParameter])),
+                    ("get", statusOperation),
+                    ("post", statusOperation),
+                ])
+            ),
+            (
+                "/alive",
+                .object([
+                    (
+                        "get",
+                        operation(
+                            "Liveness (the original's)", "",
+                            responses: [("200", response("`{\"message\": \"Server is alive!\"}`", schema: "Message"))])
+                    )
+                ])
+            ),
             ("/healthz", .object([("get", operation("The process answers", "", responses: [("200", response("OK", schema: "Health"))]))])),
-            ("/readyz", .object([("get", operation("Redis answers", "", responses: [("200", response("Ready", schema: "Health")), ("503", problem("Redis does not answer."))]))])),
-            ("/metrics", .object([("get", operation("Prometheus metrics", "Text exposition format.", responses: [("200", .object([("description", "Metrics."), ("content", .object([("text/plain", .object([("schema", .object([("type", "string")]))]))]))]))]))])),
-            ("/openapi.json", .object([("get", operation("This document", "", responses: [("200", .object([("description", "OpenAPI 3.1"), ("content", .object([("application/json", .object([("schema", .object([("type", "object")]))]))]))]))]))])),
-            ("/docs", .object([("get", operation("Human-readable documentation", "Works offline.", responses: [("200", .object([("description", "HTML"), ("content", .object([("text/html", .object([("schema", .object([("type", "string")]))]))]))]))]))])),
+            (
+                "/readyz",
+                .object([
+                    (
+                        "get",
+                        operation(
+                            "Redis answers", "",
+                            responses: [("200", response("Ready", schema: "Health")), ("503", problem("Redis does not answer."))])
+                    )
+                ])
+            ),
+            (
+                "/metrics",
+                .object([
+                    (
+                        "get",
+                        operation(
+                            "Prometheus metrics", "Text exposition format.",
+                            responses: [
+                                (
+                                    "200",
+                                    .object([
+                                        ("description", "Metrics."),
+                                        ("content", .object([("text/plain", .object([("schema", .object([("type", "string")]))]))])),
+                                    ])
+                                )
+                            ])
+                    )
+                ])
+            ),
+            (
+                "/openapi.json",
+                .object([
+                    (
+                        "get",
+                        operation(
+                            "This document", "",
+                            responses: [
+                                (
+                                    "200",
+                                    .object([
+                                        ("description", "OpenAPI 3.1"),
+                                        ("content", .object([("application/json", .object([("schema", .object([("type", "object")]))]))])),
+                                    ])
+                                )
+                            ])
+                    )
+                ])
+            ),
+            (
+                "/docs",
+                .object([
+                    (
+                        "get",
+                        operation(
+                            "Human-readable documentation", "Works offline.",
+                            responses: [
+                                (
+                                    "200",
+                                    .object([
+                                        ("description", "HTML"),
+                                        ("content", .object([("text/html", .object([("schema", .object([("type", "string")]))]))])),
+                                    ])
+                                )
+                            ])
+                    )
+                ])
+            ),
         ]
     }
 
     static var statusOperation: JSONValue {
         operation(
             "Training status (the original's)", "`Model is Training` (queued or training), `Ready to Use` or `Training Failed`.",
-            responses: [("200", response("The status.", schema: "Status")), ("404", problem(OriginalMessages.modelNotFound)), ("503", problem("Redis is unavailable."))])
+            responses: [
+                ("200", response("The status.", schema: "Status")), ("404", problem(OriginalMessages.modelNotFound)),
+                ("503", problem("Redis is unavailable.")),
+            ])
     }
 
     static var trainingParameters: [JSONValue] {
         [
             query("C", "number", "Inverse L2 regularization strength (> 0). Default 1.0."),
-            .object([("name", "penalty"), ("in", "query"), ("description", "Default l2."), ("schema", .object([("type", "string"), ("enum", .array(TrainingParameters.Penalty.allCases.map { .string($0.rawValue) }))]))]),
+            .object([
+                ("name", "penalty"), ("in", "query"), ("description", "Default l2."),
+                ("schema", .object([("type", "string"), ("enum", .array(TrainingParameters.Penalty.allCases.map { .string($0.rawValue) }))])),
+            ]),
             query("max_iter", "integer", "Iterations of the solver at most (1 to 1000000). Default 10000."),
             query("tol", "number", "Relative objective-gap certificate at which the fit stops. Default 1e-12."),
-            query("learning_rate", "number", "A fixed step size instead of the line search; implies solver=fista (solver=cg with learning_rate is rejected with 400)."),
+            query(
+                "learning_rate", "number",
+                "A fixed step size instead of the line search; implies solver=fista (solver=cg with learning_rate is rejected with 400)."),
             .object([
                 ("name", "solver"), ("in", "query"),
-                ("description", "Full-batch first-order method: cg (default; nonlinear conjugate gradient, Polak–Ribière+, with an exact line search along each direction) or fista (accelerated gradient with backtracking). Both reach the same optimum."),
+                (
+                    "description",
+                    "Full-batch first-order method: cg (default; nonlinear conjugate gradient, Polak–Ribière+, with an exact line search along each direction) or fista (accelerated gradient with backtracking). Both reach the same optimum."
+                ),
                 ("schema", .object([("type", "string"), ("enum", .array(TrainingParameters.Solver.allCases.map { .string($0.rawValue) }))])),
             ]),
             query("fit_intercept", "boolean", "Default true."),
             query("validation_fraction", "number", "Fraction held out (0 ≤ f < 1). Default 0."),
             query("seed", "integer", "Seed of the holdout shuffle. Default 0."),
-            .object([("name", "class_weight"), ("in", "query"), ("description", "Default none."), ("schema", .object([("type", "string"), ("enum", .array(TrainingParameters.ClassWeight.allCases.map { .string($0.rawValue) }))]))]),
+            .object([
+                ("name", "class_weight"), ("in", "query"), ("description", "Default none."),
+                ("schema", .object([("type", "string"), ("enum", .array(TrainingParameters.ClassWeight.allCases.map { .string($0.rawValue) }))])),
+            ]),
         ]
     }
 
@@ -151,7 +304,9 @@ enum OpenAPIDocument {
 
     // MARK: Helpers
 
-    static func operation(_ summary: String, _ description: String, parameters: [JSONValue] = [], body: JSONValue? = nil, responses: [(String, JSONValue)]) -> JSONValue {
+    static func operation(
+        _ summary: String, _ description: String, parameters: [JSONValue] = [], body: JSONValue? = nil, responses: [(String, JSONValue)]
+    ) -> JSONValue {
         var members: [(String, JSONValue)] = [("summary", .string(summary))]
         if !description.isEmpty { members.append(("description", .string(description))) }
         if !parameters.isEmpty { members.append(("parameters", .array(parameters))) }
@@ -161,7 +316,10 @@ enum OpenAPIDocument {
     }
 
     static func csvBody(_ description: String, required: Bool = true) -> JSONValue {
-        .object([("description", .string(description)), ("required", .bool(required)), ("content", .object([("text/csv", .object([("schema", .object([("type", "string")]))]))]))])
+        .object([
+            ("description", .string(description)), ("required", .bool(required)),
+            ("content", .object([("text/csv", .object([("schema", .object([("type", "string")]))]))])),
+        ])
     }
 
     static func query(_ name: String, _ type: String, _ description: String) -> JSONValue {

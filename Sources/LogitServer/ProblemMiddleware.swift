@@ -1,8 +1,8 @@
 import Hummingbird
+import Logging
 import LogitAPI
 import LogitCore
 import LogitRedis
-import Logging
 import NIOHTTP1
 
 /// Maps every error to `application/problem+json` once, at the edge: Hummingbird's own errors (unknown route,

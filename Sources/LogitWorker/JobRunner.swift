@@ -1,7 +1,7 @@
 import Foundation
+import Logging
 import LogitCore
 import LogitRedis
-import Logging
 import NIOPosix
 import Synchronization
 
@@ -41,9 +41,11 @@ struct JobRunner {
         }
         switch outcome {
         case .fitted(let model, let summary):
-            logger.info("Training finished", metadata: [
-                "n_iter": "\(summary.nIter)", "objective": "\(summary.objective)", "seconds": "\(summary.trainingSeconds)",
-            ])
+            logger.info(
+                "Training finished",
+                metadata: [
+                    "n_iter": "\(summary.nIter)", "objective": "\(summary.objective)", "seconds": "\(summary.trainingSeconds)",
+                ])
             await settle("store the model") { try await queue.complete(claim, model: model, summary: summary) }
         case .failed(let reason):
             logger.warning("Training failed", metadata: ["reason": "\(reason)"])

@@ -1,5 +1,5 @@
-import LogitRedis
 import Logging
+import LogitRedis
 import ServiceLifecycle
 
 /// Returns the jobs of workers whose lease expired, every `interval`, until graceful shutdown.

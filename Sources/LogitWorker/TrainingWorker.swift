@@ -1,7 +1,7 @@
 import Foundation
+import Logging
 import LogitCore
 import LogitRedis
-import Logging
 import NIOPosix
 import ServiceLifecycle
 import Synchronization

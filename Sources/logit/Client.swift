@@ -126,7 +126,9 @@ struct Status: AsyncParsableCommand {
     var id: String
 
     func run() async throws {
-        try await runClientCall(options) { client async throws(ClientError) in StandardStreams.output(try await client.modelJSON(id) + Data("\n".utf8)) }
+        try await runClientCall(options) { client async throws(ClientError) in
+            StandardStreams.output(try await client.modelJSON(id) + Data("\n".utf8))
+        }
     }
 }
 

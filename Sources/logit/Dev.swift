@@ -1,10 +1,10 @@
 import ArgumentParser
 import Foundation
+import Logging
 import LogitApp
 import LogitRedis
 import LogitServer
 import LogitWorker
-import Logging
 import ServiceLifecycle
 import UnixSignals
 

@@ -1,10 +1,10 @@
 import ArgumentParser
 import Foundation
+import Logging
 import LogitCore
 import LogitRedis
 import LogitServer
 import LogitWorker
-import Logging
 
 /// Reads an environment variable (empty counts as unset).
 func environment(_ name: String) -> String? {
@@ -72,7 +72,8 @@ struct ServeOptions: ParsableArguments {
     @Option(help: "Most distinct labels (env LOGIT_MAX_CLASSES).")
     var maxClasses: Int = environment("LOGIT_MAX_CLASSES").flatMap(Int.init) ?? 1_000
 
-    @Option(help: "Request body bytes held at once across all requests; 503 past it (env LOGIT_MAX_INFLIGHT_BODY_BYTES; default twice the largest body).")
+    @Option(
+        help: "Request body bytes held at once across all requests; 503 past it (env LOGIT_MAX_INFLIGHT_BODY_BYTES; default twice the largest body).")
     var maxInflightBodyBytes: Int? = environment("LOGIT_MAX_INFLIGHT_BODY_BYTES").flatMap(Int.init)
 
     @Option(help: "Seconds a request body may take, plus one per --min-body-rate bytes received; slower ones get 408 (env LOGIT_BODY_TIMEOUT).")

@@ -1,6 +1,6 @@
 import ArgumentParser
-import LogitRedis
 import Logging
+import LogitRedis
 
 /// A startup check: a wrong password or address is a clear error at once; Redis merely down is only a warning
 /// (every process retries and recovers by itself when it comes up).

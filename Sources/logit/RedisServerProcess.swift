@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import LogitRedis
 import Logging
+import LogitRedis
 import ServiceLifecycle
 import Synchronization
 

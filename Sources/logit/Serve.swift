@@ -1,9 +1,9 @@
 import ArgumentParser
+import Logging
 import LogitApp
 import LogitRedis
 import LogitServer
 import LogitWorker
-import Logging
 import ServiceLifecycle
 import UnixSignals
 

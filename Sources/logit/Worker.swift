@@ -1,8 +1,8 @@
 import ArgumentParser
+import Logging
 import LogitApp
 import LogitRedis
 import LogitWorker
-import Logging
 import ServiceLifecycle
 import UnixSignals
 

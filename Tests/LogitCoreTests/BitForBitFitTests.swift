@@ -22,25 +22,49 @@ import Testing
     }
 
     static let expected: [Expected] = [
-        Expected(dataset: "iris.csv", solver: .cg, variant: "default", objectiveBits: 0x3fca_c6cb_e8e5_733f, iterations: 34, stopReason: .gradientTolerance, coefficientHash: 0x8bea_81d8_8a66_5065),
-        Expected(dataset: "iris.csv", solver: .cg, variant: "penalty=none", objectiveBits: 0x3fa4_4e8e_c63b_23fb, iterations: 368, stopReason: .gradientTolerance, coefficientHash: 0xca41_0935_11d3_51e4),
-        Expected(dataset: "iris.csv", solver: .cg, variant: "balanced", objectiveBits: 0x3fca_c6cb_e8e5_7343, iterations: 34, stopReason: .gradientTolerance, coefficientHash: 0x8bea_81d8_8a66_5065),
-        Expected(dataset: "iris.csv", solver: .fista, variant: "default", objectiveBits: 0x3fca_c6cb_e8e5_7b44, iterations: 80, stopReason: .gradientTolerance, coefficientHash: 0x1555_cdde_5deb_b05c),
-        Expected(dataset: "iris.csv", solver: .fista, variant: "penalty=none", objectiveBits: 0x3fa4_4e8f_e68c_e654, iterations: 2291, stopReason: .gradientTolerance, coefficientHash: 0x63bd_5cf7_b1e1_d8fe),
-        Expected(dataset: "iris.csv", solver: .fista, variant: "balanced", objectiveBits: 0x3fca_c6cb_e8e5_7b46, iterations: 80, stopReason: .gradientTolerance, coefficientHash: 0x1555_cdde_5deb_b05c),
-        Expected(dataset: "wine.csv", solver: .cg, variant: "default", objectiveBits: 0x3fb1_636a_c79b_de52, iterations: 50, stopReason: .gradientTolerance, coefficientHash: 0x6740_2b8c_4ca3_b1bc),
-        Expected(dataset: "wine.csv", solver: .cg, variant: "penalty=none", objectiveBits: 0x3c47_02e0_5c0b_816f, iterations: 82, stopReason: .noProgress, coefficientHash: 0xa5e2_fcae_32c4_f4ba),
-        Expected(dataset: "wine.csv", solver: .cg, variant: "balanced", objectiveBits: 0x3fb1_256d_5c69_8a6f, iterations: 50, stopReason: .gradientTolerance, coefficientHash: 0x68aa_988a_7cb6_2945),
-        Expected(dataset: "wine.csv", solver: .fista, variant: "default", objectiveBits: 0x3fb1_636a_c79b_e022, iterations: 75, stopReason: .gradientTolerance, coefficientHash: 0x9a41_e558_1115_2275),
-        Expected(dataset: "wine.csv", solver: .fista, variant: "penalty=none", objectiveBits: 0x3c37_02e0_5c0b_816f, iterations: 104, stopReason: .noProgress, coefficientHash: 0xa615_7112_c67e_c240),
-        Expected(dataset: "wine.csv", solver: .fista, variant: "balanced", objectiveBits: 0x3fb1_256d_5c69_8d00, iterations: 89, stopReason: .gradientTolerance, coefficientHash: 0xcc7a_c8df_a39d_f94b),
+        Expected(
+            dataset: "iris.csv", solver: .cg, variant: "default", objectiveBits: 0x3fca_c6cb_e8e5_733f, iterations: 34,
+            stopReason: .gradientTolerance, coefficientHash: 0x8bea_81d8_8a66_5065),
+        Expected(
+            dataset: "iris.csv", solver: .cg, variant: "penalty=none", objectiveBits: 0x3fa4_4e8e_c63b_23fb, iterations: 368,
+            stopReason: .gradientTolerance, coefficientHash: 0xca41_0935_11d3_51e4),
+        Expected(
+            dataset: "iris.csv", solver: .cg, variant: "balanced", objectiveBits: 0x3fca_c6cb_e8e5_7343, iterations: 34,
+            stopReason: .gradientTolerance, coefficientHash: 0x8bea_81d8_8a66_5065),
+        Expected(
+            dataset: "iris.csv", solver: .fista, variant: "default", objectiveBits: 0x3fca_c6cb_e8e5_7b44, iterations: 80,
+            stopReason: .gradientTolerance, coefficientHash: 0x1555_cdde_5deb_b05c),
+        Expected(
+            dataset: "iris.csv", solver: .fista, variant: "penalty=none", objectiveBits: 0x3fa4_4e8f_e68c_e654, iterations: 2291,
+            stopReason: .gradientTolerance, coefficientHash: 0x63bd_5cf7_b1e1_d8fe),
+        Expected(
+            dataset: "iris.csv", solver: .fista, variant: "balanced", objectiveBits: 0x3fca_c6cb_e8e5_7b46, iterations: 80,
+            stopReason: .gradientTolerance, coefficientHash: 0x1555_cdde_5deb_b05c),
+        Expected(
+            dataset: "wine.csv", solver: .cg, variant: "default", objectiveBits: 0x3fb1_636a_c79b_de52, iterations: 50,
+            stopReason: .gradientTolerance, coefficientHash: 0x6740_2b8c_4ca3_b1bc),
+        Expected(
+            dataset: "wine.csv", solver: .cg, variant: "penalty=none", objectiveBits: 0x3c47_02e0_5c0b_816f, iterations: 82, stopReason: .noProgress,
+            coefficientHash: 0xa5e2_fcae_32c4_f4ba),
+        Expected(
+            dataset: "wine.csv", solver: .cg, variant: "balanced", objectiveBits: 0x3fb1_256d_5c69_8a6f, iterations: 50,
+            stopReason: .gradientTolerance, coefficientHash: 0x68aa_988a_7cb6_2945),
+        Expected(
+            dataset: "wine.csv", solver: .fista, variant: "default", objectiveBits: 0x3fb1_636a_c79b_e022, iterations: 75,
+            stopReason: .gradientTolerance, coefficientHash: 0x9a41_e558_1115_2275),
+        Expected(
+            dataset: "wine.csv", solver: .fista, variant: "penalty=none", objectiveBits: 0x3c37_02e0_5c0b_816f, iterations: 104,
+            stopReason: .noProgress, coefficientHash: 0xa615_7112_c67e_c240),
+        Expected(
+            dataset: "wine.csv", solver: .fista, variant: "balanced", objectiveBits: 0x3fb1_256d_5c69_8d00, iterations: 89,
+            stopReason: .gradientTolerance, coefficientHash: 0xcc7a_c8df_a39d_f94b),
     ]
 
     static var pinnedPlatform: Bool {
         #if os(Linux) && arch(x86_64)
-            KernelSet.available.contains(.avx2)
+        KernelSet.available.contains(.avx2)
         #else
-            false
+        false
         #endif
     }
 

@@ -156,8 +156,9 @@ import Testing
                 let line = f.along(logits: logits, direction: direction, step: alpha)
                 Self.expectClose(line.value, loss(0), relative: 1e-13, "L(\(alpha))")
                 Self.expectClose(line.slope, (loss(h) - loss(-h)) / (2 * h), "L'(\(alpha))")
-                let slopes = (f.along(logits: logits, direction: direction, step: alpha + h).slope
-                    - f.along(logits: logits, direction: direction, step: alpha - h).slope) / (2 * h)
+                let slopes =
+                    (f.along(logits: logits, direction: direction, step: alpha + h).slope
+                        - f.along(logits: logits, direction: direction, step: alpha - h).slope) / (2 * h)
                 Self.expectClose(line.curvature, slopes, "L''(\(alpha)) from slopes")
                 let wide = 1e-4
                 let values = (loss(wide) - 2 * loss(0) + loss(-wide)) / (wide * wide)

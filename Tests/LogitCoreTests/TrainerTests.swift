@@ -225,7 +225,11 @@ import Testing
     @Test func progressIsReportedEveryIteration() throws {
         var iterations: [Int] = []
         let set = try TrainingSet.parse(Fixtures.bytes("iris.csv"))
-        let (_, summary) = try Trainer.fit(set, progress: { iterations.append($0.iteration); return true })
+        let (_, summary) = try Trainer.fit(
+            set,
+            progress: {
+                iterations.append($0.iteration); return true
+            })
         #expect(iterations == Array(1...iterations.count))
         #expect(iterations.count >= summary.nIter - 1)
     }

@@ -208,7 +208,7 @@ struct FaultInjectionTests {
                         misattributed += 1
                         if misattributed <= 3 { Issue.record("call \(iteration) (\(call)) sent \(tokens), got \(replies)") }
                     }
-                } catch where error.isUnavailable {
+                } catch  where error.isUnavailable {
                     unavailable += 1
                 } catch {
                     otherErrors += 1

@@ -44,7 +44,9 @@ import Testing
             #expect(try await client.send("EXISTS", .text("t:data:\(id)")).integer == 0)
             #expect(try await client.send("LLEN", "t:processing:w1").integer == 0)
             #expect(try await client.send("LLEN", "t:jobs").integer == 0)
-            #expect(try await queue.complete(claim, model: TestFit.model, summary: TestFit.summary(objective: 0.25)) == false, "a second store is refused")
+            #expect(
+                try await queue.complete(claim, model: TestFit.model, summary: TestFit.summary(objective: 0.25)) == false, "a second store is refused"
+            )
             #expect(try await field(client, "t:model:\(id)", "summary") == RecordJSON.encode(TestFit.summary(objective: 0.5, seconds: 0.5)))
         }
     }

@@ -37,7 +37,7 @@ import Testing
         stored[field.rawValue] = "{not what it should be"
         #expect(throws: CorruptRecordError(id: id, field: field.rawValue, reason: "")) {
             _ = try ModelRecord(id: id, fields: stored)
-        } 
+        }
     }
 
     @Test func timestampsReadBackToTheMillisecond() {

@@ -1,6 +1,6 @@
+import Foundation
 import LogitRedis
 import LogitTestSupport
-import Foundation
 import NIOCore
 import Testing
 

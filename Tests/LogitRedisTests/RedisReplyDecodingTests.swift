@@ -6,7 +6,10 @@ import Testing
 /// Decoding of hiredis replies, from `redisReply` structs built in memory (no server).
 @Suite struct RedisReplyDecodingTests {
     /// Builds a C reply; `body` gets it, and everything is freed after.
-    func withReply(type: Int32, integer: Int64 = 0, text: [UInt8]? = nil, elements: [UnsafeMutablePointer<redisReply>] = [], _ body: (UnsafeMutablePointer<redisReply>) -> Void) {
+    func withReply(
+        type: Int32, integer: Int64 = 0, text: [UInt8]? = nil, elements: [UnsafeMutablePointer<redisReply>] = [],
+        _ body: (UnsafeMutablePointer<redisReply>) -> Void
+    ) {
         let reply = UnsafeMutablePointer<redisReply>.allocate(capacity: 1)
         reply.initialize(to: redisReply())
         reply.pointee.type = type

@@ -1,9 +1,9 @@
-import NIOCore
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import LogitRedis
 import LogitTestSupport
+import NIOCore
 import Testing
 
 /// A corpus of bad requests: each must get its 4xx problem document, with a message naming what and where, and
@@ -54,7 +54,9 @@ import Testing
         Case("quote inside unquoted field", "1,2\"3,a\n4,5,b\n", 400, "line 1, field 2: a quote inside an unquoted field"),
         Case("quoted field never closed", "1,\"2,a\n4,5,b\n", 400, "line 1, field 2: quoted field is never closed"),
         Case("very long number", "1" + String(repeating: "0", count: 400_000) + ",a\n2,b\n", 400, "too large"),
-        Case("very long garbage", String(repeating: "x", count: 100_000) + ",a\n2,b\n", 400, "line 1, field 1: expected a decimal number, found \"xxxx"),
+        Case(
+            "very long garbage", String(repeating: "x", count: 100_000) + ",a\n2,b\n", 400, "line 1, field 1: expected a decimal number, found \"xxxx"
+        ),
         Case("only blank lines", "\n\n   \n\t\n", 400, "the body has no rows"),
         Case("only a BOM", [0xEF, 0xBB, 0xBF], 400, "the body has no rows"),
         Case("tab separated", "1\t2\ta\n3\t4\tb\n", 400, "line 1: a row needs at least 2 fields"),
@@ -65,7 +67,8 @@ import Testing
         Case("empty feature", "1,,a\n2,3,b\n", 400, "line 1, field 2: expected a number, found an empty field"),
         Case("trailing commas", "1,2,a,\n3,4,b,\n", 400, "line 1, field 3: expected a decimal number, found \"a\""),
         Case("JSON body", #"{"a": 1, "b": 2}"#, 400, "a quote inside an unquoted field"),
-        Case("form content type", "1,a\n2,b\n", contentType: "application/x-www-form-urlencoded", 415, "Please post data in csv format, and make sure"),
+        Case(
+            "form content type", "1,a\n2,b\n", contentType: "application/x-www-form-urlencoded", 415, "Please post data in csv format, and make sure"),
         Case("text/csvx", "1,a\n2,b\n", contentType: "text/csvx", 415, "Please post data in csv format, and make sure"),
         Case("text/plain", "1,a\n2,b\n", contentType: "text/plain", 415, "Please post data in csv format, and make sure"),
         Case("no content type", "1,a\n2,b\n", contentType: nil, 415, "Please post data in csv format, and make sure"),
@@ -119,11 +122,18 @@ import Testing
         }
     }
 
-    @Test(arguments: ["abc", "00000000-0000-4000-8000-00000000000", "00000000-0000-4000-8000-0000000000000", "%2e%2e", "lr%3Ajobs", "*", "00000000-0000-4000-8000-00000000000G"])
+    @Test(arguments: [
+        "abc", "00000000-0000-4000-8000-00000000000", "00000000-0000-4000-8000-0000000000000", "%2e%2e", "lr%3Ajobs", "*",
+        "00000000-0000-4000-8000-00000000000G",
+    ])
     func malformedModelIds(id: String) async throws {
         try await TestService.run(worker: false) { service in
-            for (method, uri) in [(HTTPRequest.Method.get, "/models/\(id)"), (.delete, "/models/\(id)"), (.get, "/check_model_status/\(id)"), (.post, "/models/\(id)/predict")] {
-                let response = try await service.request(method, uri, contentType: method == .post ? "text/csv" : nil, body: method == .post ? "1,2,3,4" : nil)
+            for (method, uri) in [
+                (HTTPRequest.Method.get, "/models/\(id)"), (.delete, "/models/\(id)"), (.get, "/check_model_status/\(id)"),
+                (.post, "/models/\(id)/predict"),
+            ] {
+                let response = try await service.request(
+                    method, uri, contentType: method == .post ? "text/csv" : nil, body: method == .post ? "1,2,3,4" : nil)
                 #expect(response.status == .notFound, "\(method) \(uri)")
             }
             #expect(try await service.keyCount() == 0)

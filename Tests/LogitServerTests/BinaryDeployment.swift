@@ -15,7 +15,8 @@ struct BinaryDeployment {
         let binary = try #require(BinaryEndToEndTests.binary, "build the logit executable first: swift build --build-tests")
         redis = try RedisTestServer()
         let port = try RedisTestServer.freePort()
-        serve = try ChildProcess(executable: binary, arguments: ["serve", "--port", String(port), "--redis-url", redis.url, "--log-level", "warning"])
+        serve = try ChildProcess(
+            executable: binary, arguments: ["serve", "--port", String(port), "--redis-url", redis.url, "--log-level", "warning"])
         worker = try ChildProcess(executable: binary, arguments: ["worker", "--redis-url", redis.url, "--log-level", "warning"])
         url = "http://127.0.0.1:\(port)"
     }

@@ -54,7 +54,9 @@ import FoundationNetworking
         try Data(String(repeating: "6.9,3.1,5.1,2.3\n", count: 80_000).utf8).write(to: big)
         let curl = try ChildProcess(
             executable: "/usr/bin/env",
-            arguments: ["curl", "-sv", "-o", "/dev/null", "-H", "Content-Type: text/csv", "--data-binary", "@\(big.path)", "\(base)/models/\(id)/predict"],
+            arguments: [
+                "curl", "-sv", "-o", "/dev/null", "-H", "Content-Type: text/csv", "--data-binary", "@\(big.path)", "\(base)/models/\(id)/predict",
+            ],
             outputPath: trace, includingErrors: true)
         #expect(curl.waitForExit(upTo: 60) == 0)
         let log = try String(contentsOfFile: trace, encoding: .utf8)
@@ -75,7 +77,10 @@ import FoundationNetworking
         defer { try? FileManager.default.removeItem(at: output) }
         for command in ["serve", "worker"] {
             let process = try ChildProcess(
-                executable: binary, arguments: [command, "--redis-url", "redis://:wrong@127.0.0.1:\(redis.port)", "--port", "0"].filter { command == "serve" || ($0 != "--port" && $0 != "0") },
+                executable: binary,
+                arguments: [command, "--redis-url", "redis://:wrong@127.0.0.1:\(redis.port)", "--port", "0"].filter {
+                    command == "serve" || ($0 != "--port" && $0 != "0")
+                },
                 outputPath: output.path, includingErrors: true)
             let code = process.waitForExit(upTo: 30)
             #expect(code != nil && code != 0, "\(command) exits with an error")
@@ -98,7 +103,8 @@ import FoundationNetworking
         _ = try #require(try await queue.claim(worker: "ghost", timeout: .seconds(1)))
 
         let port = try RedisTestServer.freePort()
-        let serve = try ChildProcess(executable: binary, arguments: ["serve", "--port", String(port), "--redis-url", redis.url, "--log-level", "error"])
+        let serve = try ChildProcess(
+            executable: binary, arguments: ["serve", "--port", String(port), "--redis-url", redis.url, "--log-level", "error"])
         defer { serve.terminate() }
         try await waitUntil("the API's reaper to put the job back", timeout: 30) {
             try await client.send("HGET", .text("lr:model:\(id)"), "state").string == "queued"

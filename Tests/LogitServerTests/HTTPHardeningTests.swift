@@ -10,7 +10,12 @@ import Testing
 /// at once, labels that a spreadsheet would run as formulas, and a model deleted while it trains.
 @Suite struct HTTPHardeningTests {
     @Test func aBodyTrickledSlowerThanTheMinimumRateIsAnswered408AndClosed() async throws {
-        try await TestService.run(worker: false, live: true, configure: { $0.bodyTimeout = .milliseconds(500); $0.minimumBodyBytesPerSecond = 1000 }) { service in
+        try await TestService.run(
+            worker: false, live: true,
+            configure: {
+                $0.bodyTimeout = .milliseconds(500); $0.minimumBodyBytesPerSecond = 1000
+            }
+        ) { service in
             let port = try #require(service.client.port)
             let head = "POST /models HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: 1000\r\n\r\n"
             let started = ContinuousClock.now
@@ -63,7 +68,8 @@ import Testing
         try await TestService.run { service in
             let slow = try await service.train(WorkerFailureTests.data, query: WorkerFailureTests.slowFit)
             try await waitUntil("the slow fit to report progress", timeout: 60) {
-                (try await service.redis.send("HGET", .text("lr:model:\(slow)"), "progress_iteration").string).flatMap(Int.init).map { $0 > 0 } ?? false
+                (try await service.redis.send("HGET", .text("lr:model:\(slow)"), "progress_iteration").string).flatMap(Int.init).map { $0 > 0 }
+                    ?? false
             }
             #expect(try await service.request(.delete, "/models/\(slow)").status == .noContent)
             let lists = try await service.redis.send("KEYS", "lr:processing:*").array?.compactMap(\.string) ?? []

@@ -3,6 +3,8 @@ import HTTPTypes
 import LogitTestSupport
 import Testing
 
+@testable import LogitServer
+
 @Suite struct MetricsTests {
     @Test func metricsCountRequestsAndJobsInPrometheusFormat() async throws {
         try await TestService.run { service in
@@ -26,8 +28,6 @@ import Testing
         }
     }
 }
-
-@testable import LogitServer
 
 @Suite struct JSONValueTests {
     @Test func stringsAreEscapedAndNumbersRoundTrip() throws {

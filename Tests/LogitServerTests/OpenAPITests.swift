@@ -1,6 +1,6 @@
-import Hummingbird
 import Foundation
 import HTTPTypes
+import Hummingbird
 import LogitRedis
 import LogitTestSupport
 import Testing
@@ -10,10 +10,11 @@ import Testing
 @Suite struct OpenAPITests {
     @Test func everyServedRouteIsDocumentedAndEveryDocumentedRouteIsServed() async throws {
         let router = buildRouter(configuration: APIConfiguration(), repository: InMemoryBackend())
-        let served = Set(router.routes.map { route in
-            let path = route.path.description
-            return "\(route.method.rawValue.lowercased()) \(path.hasPrefix("/") ? path : "/" + path)"
-        })
+        let served = Set(
+            router.routes.map { route in
+                let path = route.path.description
+                return "\(route.method.rawValue.lowercased()) \(path.hasPrefix("/") ? path : "/" + path)"
+            })
         let documented = Set(OpenAPIDocument.operations.map { "\($0.method) \($0.path)" })
         #expect(served == documented, "served only: \(served.subtracting(documented)); documented only: \(documented.subtracting(served))")
     }
@@ -25,13 +26,16 @@ import Testing
         let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
         #expect(object["openapi"] as? String == "3.1.0")
         // openapi-spec-validator (PyPI) when it is installed; the JSON checks above always run.
-        let check = try ChildProcess(executable: "/usr/bin/env", arguments: ["python3", "-c", "import openapi_spec_validator"], outputPath: "/dev/null", includingErrors: true)
+        let check = try ChildProcess(
+            executable: "/usr/bin/env", arguments: ["python3", "-c", "import openapi_spec_validator"], outputPath: "/dev/null", includingErrors: true)
         guard check.waitForExit(upTo: 60) == 0 else { return }
         let log = file.path + ".log"
         defer { try? FileManager.default.removeItem(atPath: log) }
         let validator = try ChildProcess(
             executable: "/usr/bin/env",
-            arguments: ["python3", "-c", "import json,sys; from openapi_spec_validator import validate; validate(json.load(open(sys.argv[1])))", file.path],
+            arguments: [
+                "python3", "-c", "import json,sys; from openapi_spec_validator import validate; validate(json.load(open(sys.argv[1])))", file.path,
+            ],
             outputPath: log, includingErrors: true)
         let code = validator.waitForExit(upTo: 60)
         #expect(code == 0, "\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")

@@ -78,7 +78,8 @@ import Testing
             }
             let statuses = seen.predictionStatuses.withLock { $0 }
             print(
-                "Redis restart: LOADING for \(loadingTime.withLock { $0 }), \(accepted.count) trainings accepted, \(seen.refused.load(ordering: .relaxed)) answered 503; predictions by status \(statuses)")
+                "Redis restart: LOADING for \(loadingTime.withLock { $0 }), \(accepted.count) trainings accepted, \(seen.refused.load(ordering: .relaxed)) answered 503; predictions by status \(statuses)"
+            )
             #expect(Set(statuses.keys).isSubset(of: [200, 503]), "a ready model answered only 200 or 503: \(statuses)")
             #expect(seen.wrongLabels.load(ordering: .relaxed) == 0)
             #expect(statuses[200, default: 0] > 0)

@@ -74,11 +74,18 @@ import Testing
     }
 
     @Test func tooLargeBodiesAre413() async throws {
-        try await TestService.run(worker: false, configure: { $0.maxTrainingBytes = 100; $0.maxPredictionBytes = 10 }) { service in
+        try await TestService.run(
+            worker: false,
+            configure: {
+                $0.maxTrainingBytes = 100; $0.maxPredictionBytes = 10
+            }
+        ) { service in
             let big = String(repeating: "1,a\n2,b\n", count: 20)
             let response = try await service.request(.post, "/models", contentType: "text/csv", body: big)
             #expect(response.status == .contentTooLarge)
-            #expect(try service.json(response.text)["detail"] as? String == "The body is larger than 100 bytes, the limit set by LOGIT_MAX_TRAINING_BYTES.")
+            #expect(
+                try service.json(response.text)["detail"] as? String
+                    == "The body is larger than 100 bytes, the limit set by LOGIT_MAX_TRAINING_BYTES.")
             #expect(try await service.keyCount() == 0)
         }
     }

@@ -1,9 +1,9 @@
 import Foundation
+import Logging
 import LogitCore
 import LogitRedis
 import LogitTestSupport
 import LogitWorker
-import Logging
 import ServiceLifecycle
 import Synchronization
 import Testing
@@ -15,22 +15,7 @@ import Testing
 
     /// Runs an in-process worker on `redis` while `body` runs, then shuts it down gracefully.
     static func withWorker(redis: RedisClient, _ body: @Sendable () async throws -> Void) async throws {
-        var logger = Logger(label: "test")
-        logger.logLevel = .error
-        let group = ServiceGroup(
-            services: [TrainingWorker(queue: JobQueue(client: redis, keys: KeySchema()), configuration: workerConfiguration, logger: logger)], gracefulShutdownSignals: [],
-            logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            do {
-                try await body()
-            } catch {
-                await group.triggerGracefulShutdown()
-                throw error
-            }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-        }
+        try await withTrainingWorker(queue: JobQueue(client: redis, keys: KeySchema()), configuration: workerConfiguration, body)
     }
 
     func state(_ client: RedisClient, _ id: ModelID) async throws -> String? {
@@ -46,7 +31,8 @@ import Testing
     /// A real Redis holding one queued iris job, a proxy in front of it, a client on each; `body` gets them, then
     /// everything is shut down. Afterwards the job must be ready after one attempt, with nothing left in any list.
     func withQueuedJobBehindProxy(
-        _ body: (_ server: RedisTestServer, _ proxy: FaultProxy, _ direct: RedisClient, _ throughProxy: RedisClient, _ id: ModelID) async throws -> Void
+        _ body: (_ server: RedisTestServer, _ proxy: FaultProxy, _ direct: RedisClient, _ throughProxy: RedisClient, _ id: ModelID) async throws ->
+            Void
     ) async throws {
         let server = try RedisTestServer()
         defer { server.stop() }

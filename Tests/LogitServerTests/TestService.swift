@@ -1,13 +1,13 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import LogitApp
 import LogitCore
 import LogitRedis
 import LogitServer
 import LogitTestSupport
 import LogitWorker
-import Logging
 import NIOCore
 import ServiceLifecycle
 import Testing
@@ -52,7 +52,8 @@ struct TestService {
         let redis = RedisClient(configuration: server.configuration, threads: 6)
         let app = buildApplication(configuration: configuration, repository: Roles.store(redis, configuration), logger: logger)
         let services: [any Service] =
-            worker ? [TrainingWorker(queue: JobQueue(client: redis, keys: configuration.keys), configuration: workerConfiguration, logger: logger)] : []
+            worker
+            ? [TrainingWorker(queue: JobQueue(client: redis, keys: configuration.keys), configuration: workerConfiguration, logger: logger)] : []
         do {
             try await run(app, services, live: live, logger: logger) { client in
                 try await body(TestService(client: client, redisClient: redis, redisServer: server, backend: nil))

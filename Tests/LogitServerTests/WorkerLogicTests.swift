@@ -1,9 +1,9 @@
 import Foundation
+import Logging
 import LogitCore
 import LogitRedis
 import LogitTestSupport
 import LogitWorker
-import Logging
 import NIOCore
 import ServiceLifecycle
 import Testing
@@ -15,24 +15,14 @@ import Testing
 
     /// Runs a worker on `backend` while `body` runs, then shuts it down gracefully.
     static func withWorker(_ backend: InMemoryBackend, _ body: @Sendable () async throws -> Void) async throws {
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        let configuration = WorkerConfiguration(lease: .seconds(2), heartbeat: .milliseconds(50), progressInterval: .milliseconds(20), shutdownGrace: .seconds(1))
-        let group = ServiceGroup(services: [TrainingWorker(queue: backend, configuration: configuration, logger: logger)], gracefulShutdownSignals: [], logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            do {
-                try await body()
-            } catch {
-                await group.triggerGracefulShutdown()
-                throw error
-            }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-        }
+        let configuration = WorkerConfiguration(
+            lease: .seconds(2), heartbeat: .milliseconds(50), progressInterval: .milliseconds(20), shutdownGrace: .seconds(1))
+        try await withTrainingWorker(queue: backend, configuration: configuration, body)
     }
 
-    static func submit(_ backend: InMemoryBackend, _ csv: [UInt8] = iris, parameters: TrainingParameters = TrainingParameters()) async throws -> ModelID {
+    static func submit(
+        _ backend: InMemoryBackend, _ csv: [UInt8] = iris, parameters: TrainingParameters = TrainingParameters()
+    ) async throws -> ModelID {
         let shape = try csv.withUnsafeBufferPointer { try TrainingSet.validate($0) }
         let id = ModelID.generate()
         let record = ModelRecord.queued(

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Dispatch
 import Foundation
 import LogitRedis
 import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A TCP proxy in front of a real `redis-server` that breaks replies on purpose, for fault-injection tests.
 ///

@@ -40,10 +40,12 @@ public final class RedisTestServer: Sendable {
 
     /// Starts redis-server and waits until it answers; nil (and the process stopped) if it does not.
     private static func launch(port: Int, directory: URL, arguments: [String], waitingForData: Bool) throws -> ChildProcess? {
-        let child = try ChildProcess(executable: try which("redis-server"), arguments: [
-            "--port", String(port), "--bind", "127.0.0.1", "--dir", directory.path, "--save", "", "--appendonly", "no",
-            "--daemonize", "no", "--logfile", directory.appendingPathComponent("redis.log").path,
-        ] + arguments)
+        let child = try ChildProcess(
+            executable: try which("redis-server"),
+            arguments: [
+                "--port", String(port), "--bind", "127.0.0.1", "--dir", directory.path, "--save", "", "--appendonly", "no",
+                "--daemonize", "no", "--logfile", directory.appendingPathComponent("redis.log").path,
+            ] + arguments)
         let configuration = RedisConfiguration(endpoint: .tcp(host: "127.0.0.1", port: port))
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline && child.isRunning {
@@ -56,9 +58,9 @@ public final class RedisTestServer: Sendable {
                     {
                         return child
                     }
-                } catch where error.isAuthenticationFailure {
+                } catch  where error.isAuthenticationFailure {
                     return child  // up, and asking for the password it was given
-                } catch where !waitingForData && error.isUnavailable && !connection.isBroken {
+                } catch  where !waitingForData && error.isUnavailable && !connection.isBroken {
                     return child  // up, and loading its data
                 } catch {}
             }

@@ -34,17 +34,17 @@ public final class SentinelTestCluster: Sendable {
             let port = try RedisTestServer.freePort()
             let file = directory.appendingPathComponent("sentinel-\(index).conf")
             try """
-                port \(port)
-                bind 127.0.0.1
-                protected-mode no
-                dir \(directory.path)
-                logfile \(directory.appendingPathComponent("sentinel-\(index).log").path)
-                sentinel monitor \(Self.masterName) 127.0.0.1 \(primary.port) 2
-                sentinel down-after-milliseconds \(Self.masterName) 1000
-                sentinel failover-timeout \(Self.masterName) 5000
-                sentinel parallel-syncs \(Self.masterName) 1
+            port \(port)
+            bind 127.0.0.1
+            protected-mode no
+            dir \(directory.path)
+            logfile \(directory.appendingPathComponent("sentinel-\(index).log").path)
+            sentinel monitor \(Self.masterName) 127.0.0.1 \(primary.port) 2
+            sentinel down-after-milliseconds \(Self.masterName) 1000
+            sentinel failover-timeout \(Self.masterName) 5000
+            sentinel parallel-syncs \(Self.masterName) 1
 
-                """.write(to: file, atomically: true, encoding: .utf8)
+            """.write(to: file, atomically: true, encoding: .utf8)
             processes.append(try ChildProcess(executable: try RedisTestServer.which("redis-server"), arguments: [file.path, "--sentinel"]))
             ports.append(port)
         }
@@ -57,7 +57,9 @@ public final class SentinelTestCluster: Sendable {
                         let fields = try? connection.command(["SENTINEL", "master", .text(Self.masterName)]).array
                     else { return false }
                     let pairs = Dictionary(
-                        stride(from: 0, to: fields.count - 1, by: 2).compactMap { index in fields[index].string.map { ($0, fields[index + 1].string ?? "") } },
+                        stride(from: 0, to: fields.count - 1, by: 2).compactMap { index in
+                            fields[index].string.map { ($0, fields[index + 1].string ?? "") }
+                        },
                         uniquingKeysWith: { first, _ in first })
                     return pairs["num-slaves"] == "1" && pairs["num-other-sentinels"] == "2"
                 }

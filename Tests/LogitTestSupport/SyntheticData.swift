@@ -1,4 +1,5 @@
 import Foundation
+
 /// Deterministic overlapping classes as headerless CSV (label last), for tests that need a fit that takes a while.
 public enum SyntheticData {
     public static func csv(rows: Int, features: Int, classes: Int, seed: UInt64 = 1) -> String {

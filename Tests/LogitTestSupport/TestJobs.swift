@@ -14,7 +14,8 @@ extension JobQueue {
             parameters: parameters,
             shape: ModelRecord.DataShape(classes: shape.classes, featureCount: shape.featureCount, sampleCount: shape.rowCount),
             createdAt: Timestamp.nowDate())
-        try await enqueue(id, data: ByteBuffer(bytes: csv), fields: record.fields, createdAt: record.createdAt, replicas: replicas, ackTimeout: ackTimeout)
+        try await enqueue(
+            id, data: ByteBuffer(bytes: csv), fields: record.fields, createdAt: record.createdAt, replicas: replicas, ackTimeout: ackTimeout)
     }
 
     /// Queues a job whose training data is `data` as it is (not necessarily CSV), with a placeholder record.

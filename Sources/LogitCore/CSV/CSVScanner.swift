@@ -87,11 +87,14 @@ public enum CSVScanner {
                         if byte == comma || byte == newline { break }
                         if byte == carriageReturn && cursor + 1 < end && base[cursor + 1] == newline { break }
                         if byte == quote {
-                            throw CSVError(.malformed, line: line, field: index + 1, "a quote inside an unquoted field (quote the whole field and double the quote)")
+                            throw CSVError(
+                                .malformed, line: line, field: index + 1,
+                                "a quote inside an unquoted field (quote the whole field and double the quote)")
                         }
                         cursor += 1
                     }
-                    try visitor.field(UnsafeBufferPointer(start: base + position, count: cursor - position), quoted: false, line: recordLine, index: index)
+                    try visitor.field(
+                        UnsafeBufferPointer(start: base + position, count: cursor - position), quoted: false, line: recordLine, index: index)
                     position = cursor
                 }
                 index += 1

@@ -29,7 +29,9 @@ public struct FeatureRows: Sendable {
 
         mutating func field(_ bytes: UnsafeBufferPointer<UInt8>, quoted: Bool, line: Int, index: Int) throws(CSVError) {
             guard index < featureCount else {
-                throw CSVError(.malformed, line: line, field: index + 1, "the model takes \(featureCount) features per row, found more (send features only, no label)")
+                throw CSVError(
+                    .malformed, line: line, field: index + 1,
+                    "the model takes \(featureCount) features per row, found more (send features only, no label)")
             }
             values.append(try FieldDecoder.number(bytes, line: line, field: index + 1))
         }

@@ -73,7 +73,10 @@ enum ClassOrder {
     static func sorted(_ classes: [String]) -> [Int] {
         let numbers = classes.map { Double($0.trimmingSpaces) }
         if numbers.allSatisfy({ $0 != nil }) {
-            return classes.indices.sorted { numbers[$0]! < numbers[$1]! || (numbers[$0]! == numbers[$1]! && classes[$0].unicodeScalars.lexicographicallyPrecedes(classes[$1].unicodeScalars)) }
+            return classes.indices.sorted {
+                numbers[$0]! < numbers[$1]!
+                    || (numbers[$0]! == numbers[$1]! && classes[$0].unicodeScalars.lexicographicallyPrecedes(classes[$1].unicodeScalars))
+            }
         }
         return classes.indices.sorted { classes[$0].unicodeScalars.lexicographicallyPrecedes(classes[$1].unicodeScalars) }
     }

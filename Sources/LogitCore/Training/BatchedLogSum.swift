@@ -25,4 +25,3 @@ struct BatchedLogSum {
 
     var total: Double { sum + log(product) }
 }
-

@@ -20,4 +20,3 @@ extension Objective {
         return Double(correct) / Double(n)
     }
 }
-

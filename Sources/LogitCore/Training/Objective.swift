@@ -55,8 +55,10 @@ struct Objective: ~Copyable, @unchecked Sendable {
     /// Rows whose logits are turned into losses and residuals together (a stack buffer of `block × rows` values).
     static let block = 128
 
-    init(features: UnsafeBufferPointer<Double>, labels: UnsafeBufferPointer<Int32>, sampleWeights: [Double]?, featureCount: Int,
-         classCount: Int, lambda: Double, fitIntercept: Bool, kernels: KernelSet = .best) {
+    init(
+        features: UnsafeBufferPointer<Double>, labels: UnsafeBufferPointer<Int32>, sampleWeights: [Double]?, featureCount: Int,
+        classCount: Int, lambda: Double, fitIntercept: Bool, kernels: KernelSet = .best
+    ) {
         self.features = features
         self.labels = labels
         self.n = labels.count
@@ -96,7 +98,7 @@ struct Objective: ~Copyable, @unchecked Sendable {
     func logits(_ theta: [Double], into target: borrowing DoubleBuffer) {
         _ = UnsafeMutableBufferPointer(start: point.values.base, count: point.count).update(fromContentsOf: theta)
         let z = target.values
-        chunks.forEach { chunk in
+        chunks.forEachInParallel { chunk in
             forward(rows: chunks.rows(chunk), into: z.base)
         }
     }
@@ -109,7 +111,7 @@ struct Objective: ~Copyable, @unchecked Sendable {
     /// `target ← source − step · direction` (O(n · rows), no pass over X); `target` may be `source`.
     func step(into target: borrowing DoubleBuffer, from source: borrowing DoubleBuffer, minus step: Double, times direction: borrowing DoubleBuffer) {
         let z = target.values, a = source.values, dz = direction.values
-        chunks.forEach { chunk in
+        chunks.forEachInParallel { chunk in
             let range = chunks.rows(chunk)
             for j in (range.lowerBound * rows)..<(range.upperBound * rows) { z.base[j] = a.base[j] - step * dz.base[j] }
         }
@@ -148,7 +150,7 @@ struct Objective: ~Copyable, @unchecked Sendable {
         let stride = p + 1  // per chunk: gradient, then the loss sum
         let out = partials.values.base
         let shared = partials.values
-        chunks.forEach { chunk in
+        chunks.forEachInParallel { chunk in
             let range = chunks.rows(chunk)
             let partial = shared.base + chunk * stride
             partial.initialize(repeating: 0, count: stride)
@@ -192,7 +194,7 @@ struct Objective: ~Copyable, @unchecked Sendable {
 
     private func loss(logits source: SharedDoubles, minus step: Double, times direction: SharedDoubles?) -> Double {
         let shared = partials.values
-        chunks.forEach { chunk in
+        chunks.forEachInParallel { chunk in
             let range = chunks.rows(chunk)
             shared.base[chunk] = lossChunk(
                 rows: range.lowerBound, range.upperBound, logits: source.base, direction: direction?.base, step: step, gradient: nil)
@@ -215,7 +217,7 @@ struct Objective: ~Copyable, @unchecked Sendable {
         logits: borrowing DoubleBuffer, direction: borrowing DoubleBuffer, step alpha: Double
     ) -> (value: Double, slope: Double, curvature: Double) {
         let z = logits.values, dz = direction.values, shared = partials.values
-        chunks.forEach { chunk in
+        chunks.forEachInParallel { chunk in
             let range = chunks.rows(chunk)
             let r = lineChunk(rows: range.lowerBound, range.upperBound, logits: z.base, direction: dz.base, step: alpha)
             let out = shared.base + 3 * chunk
@@ -240,7 +242,7 @@ struct Objective: ~Copyable, @unchecked Sendable {
     /// with a Newton step).
     func curvature(probabilities: borrowing DoubleBuffer, direction: borrowing DoubleBuffer) -> Double {
         let probabilityValues = probabilities.values, directionValues = direction.values, shared = partials.values
-        chunks.forEach { chunk in
+        chunks.forEachInParallel { chunk in
             let k = rows
             let p = probabilityValues.base, dz = directionValues.base
             let weights = sampleWeightPointer
@@ -475,7 +477,7 @@ struct Objective: ~Copyable, @unchecked Sendable {
         let k = rows
         let stride = 1 + k + k * k
         let source = logits.values, shared = partials.values
-        chunks.forEach { chunk in
+        chunks.forEachInParallel { chunk in
             let range = chunks.rows(chunk)
             let start = range.lowerBound, end = range.upperBound
             let out = shared.base + chunk * stride
@@ -534,7 +536,7 @@ struct Objective: ~Copyable, @unchecked Sendable {
     /// `target` ← its logits with every row shifted by β (the logits after the intercepts moved by β).
     func shiftLogits(_ target: borrowing DoubleBuffer, by beta: [Double]) {
         let values = target.values
-        chunks.forEach { chunk in
+        chunks.forEachInParallel { chunk in
             let z = values.base
             for i in chunks.rows(chunk) {
                 for c in 0..<rows { z[i * rows + c] += beta[c] }

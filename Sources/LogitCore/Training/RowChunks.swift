@@ -24,7 +24,7 @@ struct RowChunks: Sendable {
     }
 
     /// `body(chunk)` for every chunk, in parallel when there are several.
-    func forEach(_ body: @Sendable (Int) -> Void) {
+    func forEachInParallel(_ body: @Sendable (Int) -> Void) {
         if count == 1 {
             body(0)
         } else {

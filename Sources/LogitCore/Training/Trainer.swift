@@ -160,7 +160,8 @@ public enum Trainer {
     /// The end of either solver: the reported objective comes from logits recomputed from X when the last one was
     /// tracked, and the history at most 500 values.
     static func finalSummary(
-        _ f: borrowing Objective, _ x: [Double], logits zx: borrowing DoubleBuffer, exact: Bool, objective: Double, history: inout [Double], passes: inout Int,
+        _ f: borrowing Objective, _ x: [Double], logits zx: borrowing DoubleBuffer, exact: Bool, objective: Double, history: inout [Double],
+        passes: inout Int,
         iteration: Int, reason: TrainingSummary.StopReason, gradientNorm: Double, gapBound: Double
     ) -> TrainingSummary {
         var fx = objective

@@ -70,7 +70,9 @@ public struct TrainingParameters: Codable, Sendable, Equatable {
                 guard let penalty = Penalty(rawValue: text.lowercased()) else { throw ParameterError(name, value, "l2 or none") }
                 parameters.penalty = penalty
             case "max_iter":
-                guard let maxIter = Int(text), maxIter >= 1, maxIter <= 1_000_000 else { throw ParameterError(name, value, "a whole number from 1 to 1000000") }
+                guard let maxIter = Int(text), maxIter >= 1, maxIter <= 1_000_000 else {
+                    throw ParameterError(name, value, "a whole number from 1 to 1000000")
+                }
                 parameters.maxIter = maxIter
             case "tol":
                 guard let tol = Double(text), tol.isFinite, tol > 0 else { throw ParameterError(name, value, "a positive number, e.g. 1e-12") }
@@ -89,7 +91,9 @@ public struct TrainingParameters: Codable, Sendable, Equatable {
                 default: throw ParameterError(name, value, "true or false")
                 }
             case "validation_fraction":
-                guard let fraction = Double(text), fraction >= 0, fraction < 1 else { throw ParameterError(name, value, "a number from 0 up to (not including) 1") }
+                guard let fraction = Double(text), fraction >= 0, fraction < 1 else {
+                    throw ParameterError(name, value, "a number from 0 up to (not including) 1")
+                }
                 parameters.validationFraction = fraction
             case "seed":
                 guard let seed = UInt64(text) else { throw ParameterError(name, value, "a whole number from 0 to 18446744073709551615") }
