@@ -23,8 +23,8 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
     public var username: String?
     public var password: String?
     public var database: Int
-    public var connectTimeoutSeconds: Double
-    public var commandTimeoutSeconds: Double
+    public var connectTimeout: Duration
+    public var commandTimeout: Duration
     /// Redis Sentinels to ask for the primary (`--redis-sentinels`); empty: connect to `endpoint`.
     public var sentinels: [Endpoint] = []
     /// The name the Sentinels monitor the primary under (`--redis-master-name`).
@@ -37,14 +37,14 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
 
     public init(
         endpoint: Endpoint = .tcp(host: "127.0.0.1", port: 6379), username: String? = nil, password: String? = nil,
-        database: Int = 0, connectTimeoutSeconds: Double = 1, commandTimeoutSeconds: Double = 10
+        database: Int = 0, connectTimeout: Duration = .seconds(1), commandTimeout: Duration = .seconds(10)
     ) {
         self.endpoint = endpoint
         self.username = username
         self.password = password
         self.database = database
-        self.connectTimeoutSeconds = connectTimeoutSeconds
-        self.commandTimeoutSeconds = commandTimeoutSeconds
+        self.connectTimeout = connectTimeout
+        self.commandTimeout = commandTimeout
     }
 
     public init(url: String, password overridingPassword: String? = nil) throws(RedisError) {

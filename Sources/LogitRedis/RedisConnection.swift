@@ -63,7 +63,7 @@ public final class RedisConnection: @unchecked Sendable {
     public var isReusable: Bool { !isBroken && outstandingReplies == 0 && !inTransaction }
 
     public init(_ configuration: RedisConfiguration) throws(RedisError) {
-        let timeout = Self.timeval(seconds: configuration.connectTimeoutSeconds)
+        let timeout = Self.timeval(configuration.connectTimeout)
         let connected: UnsafeMutablePointer<redisContext>?
         switch configuration.endpoint {
         case .tcp(let host, let port): connected = redisConnectWithTimeout(host, Int32(port), timeout)
@@ -80,7 +80,7 @@ public final class RedisConnection: @unchecked Sendable {
         Self.ignoreBrokenPipes
         // Not inherited by the processes we spawn (redis-server in `logit dev` and the tests).
         _ = fcntl(connected.pointee.fd, F_SETFD, FD_CLOEXEC)
-        _ = redisSetTimeout(connected, Self.timeval(seconds: configuration.commandTimeoutSeconds))
+        _ = redisSetTimeout(connected, Self.timeval(configuration.commandTimeout))
         if case .tcp = configuration.endpoint { _ = redisEnableKeepAlive(connected) }
 
         if let password = configuration.password {
@@ -241,8 +241,8 @@ public final class RedisConnection: @unchecked Sendable {
         }
     }
 
-    private static func timeval(seconds: Double) -> Glibc.timeval {
-        let whole = Int(seconds)
-        return Glibc.timeval(tv_sec: whole, tv_usec: Int((seconds - Double(whole)) * 1_000_000))
+    private static func timeval(_ duration: Duration) -> Glibc.timeval {
+        let (seconds, attoseconds) = duration.components
+        return Glibc.timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
     }
 }

@@ -12,7 +12,7 @@ struct SentinelResolver {
                 let connection = try RedisConnection(
                     RedisConfiguration(
                         endpoint: sentinel, password: configuration.sentinelPassword,
-                        connectTimeoutSeconds: min(configuration.connectTimeoutSeconds, 0.5), commandTimeoutSeconds: 1))
+                        connectTimeout: min(configuration.connectTimeout, .milliseconds(500)), commandTimeout: .seconds(1)))
                 let reply = try connection.command(["SENTINEL", "get-master-addr-by-name", .text(name)])
                 guard let address = reply.array, address.count == 2, let host = address[0].string,
                     let port = address[1].string.flatMap(Int.init)

@@ -9,7 +9,7 @@ import Testing
 /// throw a `RedisError` that `isUnavailable`.
 @Suite(.timeLimit(.minutes(1)))
 struct FaultInjectionTests {
-    static let commandTimeout = 1.0
+    static let commandTimeout: Duration = .seconds(1)
     /// Every fault once; the delay is past `commandTimeout`, so the client times out.
     static let faults: [FaultProxy.Fault] = [
         .loading, .busy, .cutBeforeReply, .cutDuringReply, .cutAfterReply, .splitReply, .delayReply(milliseconds: 1_500),
@@ -17,11 +17,11 @@ struct FaultInjectionTests {
 
     /// Runs `body` with a client that reaches a fresh Redis through a fault proxy, then shuts everything down.
     func withProxy(
-        commandTimeout: Double = Self.commandTimeout, seed: UInt64 = 1, _ body: (FaultProxy, RedisClient) async throws -> Void
+        commandTimeout: Duration = Self.commandTimeout, seed: UInt64 = 1, _ body: (FaultProxy, RedisClient) async throws -> Void
     ) async throws {
         let server = try RedisTestServer()
         defer { server.stop() }
-        let proxy = try FaultProxy(upstreamPort: server.port, seed: seed, commandTimeoutSeconds: commandTimeout)
+        let proxy = try FaultProxy(upstreamPort: server.port, seed: seed, commandTimeout: commandTimeout)
         defer { proxy.stop() }
         let client = RedisClient(configuration: proxy.configuration, threads: 2)
         do {
@@ -180,7 +180,7 @@ struct FaultInjectionTests {
     /// Thousands of seeded random calls with random faults (probability 0: the proxy alone must be transparent).
     @Test(arguments: [0.0, 0.1])
     func everyReplyReachesItsCaller(faultProbability: Double) async throws {
-        try await withProxy(commandTimeout: 0.2, seed: 2024) { proxy, client in
+        try await withProxy(commandTimeout: .milliseconds(200), seed: 2024) { proxy, client in
             var random = SeededGenerator(seed: 7)
             proxy.injectRandomFaults(
                 probability: faultProbability, among: [.loading, .busy, .cutBeforeReply, .cutDuringReply, .cutAfterReply, .splitReply])
@@ -236,7 +236,7 @@ struct FaultInjectionTests {
 
     /// With no fault, every kind of RESP2 reply comes through unchanged, blocking commands included.
     @Test func theProxyRelaysRepliesUnchanged() async throws {
-        try await withProxy(commandTimeout: 3) { proxy, client in
+        try await withProxy(commandTimeout: .seconds(3)) { proxy, client in
             let seen = Mutex<[String]>([])
             proxy.onCommand { arguments in seen.withLock { $0.append(arguments[0]) } }
             #expect(try await client.send("GET", "missing") == .null)  // $-1

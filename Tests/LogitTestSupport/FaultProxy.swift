@@ -34,7 +34,7 @@ public final class FaultProxy: Sendable {
 
     public let port: Int
     private let upstreamPort: Int
-    private let commandTimeoutSeconds: Double
+    private let commandTimeout: Duration
     private let listener: Int32
     /// Written once by `stop()` and never read, so that every thread waiting in `poll` wakes up.
     private let stopSignal: (read: Int32, write: Int32)
@@ -47,10 +47,10 @@ public final class FaultProxy: Sendable {
     private let threads = DispatchGroup()
 
     /// Listens on a free loopback port and relays to the Redis at `upstreamPort`. `seed` drives
-    /// `injectRandomFaults`; `commandTimeoutSeconds` goes into `configuration`.
-    public init(upstreamPort: Int, seed: UInt64 = 0, commandTimeoutSeconds: Double = 2) throws {
+    /// `injectRandomFaults`; `commandTimeout` goes into `configuration`.
+    public init(upstreamPort: Int, seed: UInt64 = 0, commandTimeout: Duration = .seconds(2)) throws {
         self.upstreamPort = upstreamPort
-        self.commandTimeoutSeconds = commandTimeoutSeconds
+        self.commandTimeout = commandTimeout
         schedule = Mutex(FaultSchedule(generator: SeededGenerator(seed: seed)))
         let listening = try Self.openListener()
         listener = listening.fd
@@ -72,7 +72,7 @@ public final class FaultProxy: Sendable {
 
     /// A client configuration that goes through the proxy.
     public var configuration: RedisConfiguration {
-        RedisConfiguration(endpoint: .tcp(host: "127.0.0.1", port: port), commandTimeoutSeconds: commandTimeoutSeconds)
+        RedisConfiguration(endpoint: .tcp(host: "127.0.0.1", port: port), commandTimeout: commandTimeout)
     }
 
     /// Commands taken up so far (counted before they are handled), on all connections.
