@@ -21,7 +21,7 @@ public enum Roles {
 
     /// `logit worker`: takes jobs, fits them, stores the models.
     public static func worker(redis: RedisClient, configuration: WorkerConfiguration, logger: Logger) -> [any Service] {
-        [redis, TrainingWorker(queue: JobQueue(client: redis, keys: configuration.keys), configuration: configuration, logger: logger)]
+        [redis, trainingWorker(redis: redis, configuration: configuration, logger: logger)]
     }
 
     /// `logit dev`: a worker and the API in one process, on one Redis client.
@@ -30,9 +30,14 @@ public enum Roles {
     ) -> [any Service] {
         [
             redis,
-            TrainingWorker(queue: JobQueue(client: redis, keys: worker.keys), configuration: worker, logger: workerLogger),
+            trainingWorker(redis: redis, configuration: worker, logger: workerLogger),
             buildApplication(configuration: api, repository: store(redis, api), logger: apiLogger),
         ]
+    }
+
+    /// A training worker on the Redis queue.
+    public static func trainingWorker(redis: RedisClient, configuration: WorkerConfiguration, logger: Logger) -> TrainingWorker {
+        TrainingWorker(queue: JobQueue(client: redis, keys: configuration.keys), configuration: configuration, logger: logger)
     }
 
     /// The API's model store on Redis, with the replica acknowledgement the configuration asks for.
