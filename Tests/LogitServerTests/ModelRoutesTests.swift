@@ -120,6 +120,7 @@ import Testing
             #expect(try await service.storedItems() == 0)
             let right = try await service.request(.post, "/models", contentType: "text/csv", authorization: "Bearer t0ken", body: "1,a\n2,b\n")
             #expect(right.status == .created)
+            #expect(try await service.storedItems() > 0, "the check above would see the model and its job")
             #expect(try await service.request(.get, "/models").status == .ok, "reading needs no token")
         }
     }
