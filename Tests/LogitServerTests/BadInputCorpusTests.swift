@@ -1,13 +1,15 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import LogitAPI
+import LogitCore
 import LogitRedis
 import LogitTestSupport
 import NIOCore
 import Testing
 
 /// A corpus of bad requests: each must get its 4xx problem document, with a message naming what and where, and
-/// leave Redis untouched. (Fixture-file cases and parameters are in RejectedRequestTests.)
+/// store nothing. On the in-memory store. (Fixture-file cases and parameters are in RejectedRequestTests.)
 @Suite struct BadInputCorpusTests {
     struct Case: Sendable, CustomStringConvertible {
         let name: String
@@ -76,16 +78,16 @@ import Testing
 
     @Test(arguments: training)
     func trainingRequest(_ testCase: Case) async throws {
-        try await TestService.run(worker: false) { service in
+        try await TestService.run(worker: false, memory: true) { service in
             var headers: HTTPFields = [:]
             if let contentType = testCase.contentType { headers[.contentType] = contentType }
             let (status, text) = try await service.client.execute(
                 uri: "/models", method: .post, headers: headers, body: ByteBuffer(bytes: testCase.body)
             ) { response in (response.status, String(buffer: response.body)) }
             #expect(status.code == testCase.status, "\(text)")
-            let detail = try service.json(text)["detail"] as? String ?? ""
+            let detail = try service.decode(Problem.self, text).detail
             #expect(detail.contains(testCase.detail), "\(detail)")
-            #expect(try await service.keyCount() == 0)
+            #expect(try await service.storedItems() == 0)
         }
     }
 
@@ -102,10 +104,10 @@ import Testing
     ]
 
     @Test func predictionRequests() async throws {
-        try await TestService.run { service in
+        try await TestService.run(memory: true) { service in
             let id = try await service.train(String(decoding: Fixtures.bytes("iris.csv"), as: UTF8.self))
-            try await service.waitForStatus(id, "Ready to Use")
-            let keysBefore = try await service.keyCount()
+            try await service.waitForStatus(id, .ready)
+            let storedBefore = try await service.storedItems()
             for testCase in Self.prediction {
                 for uri in ["/models/\(id)/predict"] {
                     var headers: HTTPFields = [:]
@@ -114,11 +116,11 @@ import Testing
                         uri: uri, method: .post, headers: headers, body: ByteBuffer(bytes: testCase.body)
                     ) { response in (response.status, String(buffer: response.body)) }
                     #expect(status.code == testCase.status, "\(testCase.name): \(text)")
-                    let detail = try service.json(text)["detail"] as? String ?? ""
+                    let detail = try service.decode(Problem.self, text).detail
                     #expect(detail.contains(testCase.detail), "\(testCase.name): \(detail)")
                 }
             }
-            #expect(try await service.keyCount() == keysBefore)
+            #expect(try await service.storedItems() == storedBefore)
         }
     }
 
@@ -127,7 +129,7 @@ import Testing
         "00000000-0000-4000-8000-00000000000G",
     ])
     func malformedModelIds(id: String) async throws {
-        try await TestService.run(worker: false) { service in
+        try await TestService.run(worker: false, memory: true) { service in
             for (method, uri) in [
                 (HTTPRequest.Method.get, "/models/\(id)"), (.delete, "/models/\(id)"), (.get, "/check_model_status/\(id)"),
                 (.post, "/models/\(id)/predict"),
@@ -136,7 +138,7 @@ import Testing
                     method, uri, contentType: method == .post ? "text/csv" : nil, body: method == .post ? "1,2,3,4" : nil)
                 #expect(response.status == .notFound, "\(method) \(uri)")
             }
-            #expect(try await service.keyCount() == 0)
+            #expect(try await service.storedItems() == 0)
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LogitAPI
 import LogitRedis
 import LogitTestSupport
 import Testing
@@ -17,14 +18,14 @@ import FoundationNetworking
         return FileManager.default.isExecutableFile(atPath: candidate) ? candidate : nil
     }
 
-    func call(_ method: String, _ url: String, contentType: String? = nil, body: String? = nil) async throws -> (Int, [String: Any]) {
+    /// One HTTP call: the status and the body.
+    func call(_ method: String, _ url: String, contentType: String? = nil, body: String? = nil) async throws -> (Int, Data) {
         var request = URLRequest(url: URL(string: url)!)
         request.httpMethod = method
         if let contentType { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
         request.httpBody = body.map { Data($0.utf8) }
         let (data, response) = try await URLSession.shared.data(for: request)
-        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, object)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
     }
 
     @Test func serveAndWorkerTrainIrisOverHTTPAndStopCleanly() async throws {
@@ -36,13 +37,14 @@ import FoundationNetworking
         let iris = String(decoding: Fixtures.bytes("iris.csv"), as: UTF8.self)
         let (created, body) = try await call("POST", "\(base)/models", contentType: "text/csv", body: iris)
         #expect(created == 201)
-        let id = try #require(body["model_id"] as? String)
+        let id = try JSONDecoder().decode(TrainingAccepted.self, from: body).modelID
         try await waitUntil("the model to be ready", timeout: 60) {
-            (try await call("GET", "\(base)/check_model_status/\(id)").1["status"] as? String) == "Ready to Use"
+            let (_, status) = try await call("GET", "\(base)/check_model_status/\(id)")
+            return (try? JSONDecoder().decode(StatusResponse.self, from: status))?.status == "Ready to Use"
         }
         let (status, prediction) = try await call("POST", "\(base)/models/\(id)/predict", contentType: "text/csv", body: "6.9,3.1,5.1,2.3\n")
         #expect(status == 200)
-        #expect(prediction["predictions"] as? [String] == ["virginica"])
+        #expect(try JSONDecoder().decode(PredictionResponse.self, from: prediction).predictions == ["virginica"])
 
         // curl sends `Expect: 100-continue` with bodies over 1 MB and waits for the 100 before sending them.
         let big = FileManager.default.temporaryDirectory.appendingPathComponent("logit-big-\(UUID().uuidString).csv")

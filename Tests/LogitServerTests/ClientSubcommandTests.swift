@@ -1,5 +1,7 @@
 import Foundation
 import HummingbirdTesting
+import LogitAPI
+import LogitCore
 import LogitRedis
 import LogitServer
 import LogitTestSupport
@@ -53,9 +55,9 @@ import Testing
 
         let status = try await logit(["status", id, "--url", url])
         #expect(status.status == 0)
-        let metadata = try #require(try JSONSerialization.jsonObject(with: Data(status.output.utf8)) as? [String: Any])
-        #expect(metadata["state"] as? String == "ready")
-        #expect((metadata["params"] as? [String: Any])?["C"] as? Double == 0.5)
+        let metadata = try JSONDecoder().decode(ModelMetadata.self, from: Data(status.output.utf8))
+        #expect(metadata.state == .ready)
+        #expect(metadata.params.C == 0.5)
 
         #expect(try await logit(["models", "--url", url]).output.contains(id))
         #expect(try await logit(["delete", id, "--url", url]).status == 0)

@@ -13,16 +13,10 @@ import Testing
 @Suite struct ContractTests {
     static let iris = String(decoding: Fixtures.bytes("iris.csv"), as: UTF8.self)
 
-    func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T { try JSONDecoder().decode(type, from: Data(text.utf8)) }
-
     /// Trains iris and waits until it is ready; returns the id.
     func trainIris(_ service: TestService) async throws -> String {
-        let accepted = try await service.request(.post, APIPath.models, contentType: "text/csv", body: Self.iris)
-        #expect(accepted.status == .created)
-        let id = try decode(TrainingAccepted.self, accepted.text).modelID
-        try await waitUntil("the model to be ready") {
-            try decode(StatusResponse.self, try await service.request(.get, APIPath.filled(APIPath.checkStatus, id: id)).text).state == .ready
-        }
+        let id = try await service.train(Self.iris)
+        try await service.waitForStatus(id, .ready)
         return id
     }
 
@@ -30,31 +24,29 @@ import Testing
         try await TestService.run(memory: true) { service in
             let accepted = try await service.request(.post, APIPath.models, contentType: "text/csv", body: Self.iris)
             try SchemaCheck.response(accepted, path: APIPath.models, method: "post")
-            let id = try decode(TrainingAccepted.self, accepted.text).modelID
+            let id = try service.decode(TrainingAccepted.self, accepted.text).modelID
             #expect(accepted.headers[.location] == APIPath.filled(APIPath.model, id: id))
-            try await waitUntil("the model to be ready") {
-                try decode(StatusResponse.self, try await service.request(.get, APIPath.filled(APIPath.checkStatus, id: id)).text).state == .ready
-            }
+            try await service.waitForStatus(id, .ready)
             let status = try await service.request(.get, APIPath.filled(APIPath.checkStatus, id: id))
             try SchemaCheck.response(status, path: APIPath.checkStatus, method: "get")
-            #expect(try decode(StatusResponse.self, status.text).status == OriginalMessages.ready)
+            #expect(try service.decode(StatusResponse.self, status.text).status == OriginalMessages.ready)
 
             let metadata = try await service.request(.get, APIPath.filled(APIPath.model, id: id))
             try SchemaCheck.response(metadata, path: APIPath.model, method: "get")
-            let model = try decode(ModelMetadata.self, metadata.text)
+            let model = try service.decode(ModelMetadata.self, metadata.text)
             #expect(model.state == .ready && model.classes == ["setosa", "versicolor", "virginica"] && model.sampleCount == 150)
             let objective = try #require(model.summary?.objective)
             #expect(abs(objective - Fixtures.referenceOptimum("iris.csv").objective) / objective < 1e-6)
 
             let listing = try await service.request(.get, APIPath.models + "?limit=1")
             try SchemaCheck.response(listing, path: APIPath.models, method: "get")
-            #expect(try decode(ModelListing.self, listing.text).models.map(\.modelID) == [id])
+            #expect(try service.decode(ModelListing.self, listing.text).models.map(\.modelID) == [id])
 
             let prediction = try await service.request(
                 .get, APIPath.filled(APIPath.model, id: id), contentType: "text/csv", body: "6.9,3.1,5.1,2.3\n5.1,3.5,1.4,0.2\n")
             #expect(prediction.status == .accepted)
             try SchemaCheck.response(prediction, path: APIPath.model, method: "get")
-            let predicted = try decode(PredictionResponse.self, prediction.text)
+            let predicted = try service.decode(PredictionResponse.self, prediction.text)
             #expect(predicted.predictions == ["virginica", "setosa"] && predicted.predictionProbability.count == 2)
 
             let missing = try await service.request(.get, APIPath.filled(APIPath.model, id: ModelID.generate().rawValue))
@@ -62,7 +54,7 @@ import Testing
             try SchemaCheck.response(missing, path: APIPath.model, method: "get")
             let badCSV = try await service.request(.post, APIPath.models, contentType: "text/csv", body: "1,a\n2,x,b\n")
             try SchemaCheck.response(badCSV, path: APIPath.models, method: "post")
-            #expect(try decode(Problem.self, badCSV.text).line == 2)
+            #expect(try service.decode(Problem.self, badCSV.text).line == 2)
             for path in [APIPath.alive, APIPath.healthz, APIPath.readyz] {
                 try SchemaCheck.response(try await service.request(.get, path), path: path, method: "get")
             }
@@ -76,17 +68,13 @@ import Testing
             // A fixed step so large that the fit diverges at once: the model ends failed.
             let accepted = try await service.request(
                 .post, APIPath.models + "?learning_rate=1e300&penalty=none", contentType: "text/csv", body: Self.iris)
-            let id = try decode(TrainingAccepted.self, accepted.text).modelID
-            try await waitUntil("the model to fail") {
-                try decode(StatusResponse.self, try await service.request(.get, APIPath.filled(APIPath.checkStatus, id: id)).text).state == .failed
-            }
+            let id = try service.decode(TrainingAccepted.self, accepted.text).modelID
+            try await service.waitForStatus(id, .failed)
             let conflict = try await service.request(.post, APIPath.filled(APIPath.predict, id: id), contentType: "text/csv", body: "1,2,3,4\n")
             #expect(conflict.status == .conflict)
             #expect(conflict.text.components(separatedBy: "\"status\"").count == 2, "one status member: \(conflict.text)")
-            let problem = try decode(Problem.self, conflict.text)
+            let problem = try service.decode(Problem.self, conflict.text)
             #expect(problem.status == 409 && problem.modelStatus == OriginalMessages.failed)
-            let object = try #require(try JSONSerialization.jsonObject(with: Data(conflict.text.utf8)) as? NSDictionary)
-            #expect((object["status"] as? NSNumber)?.intValue == 409)
             try SchemaCheck.response(conflict, path: APIPath.predict, method: "post")
         }
     }
@@ -129,7 +117,7 @@ import Testing
             await backend.overwrite(modelID, record: record, model: nil, dropModel: true)
             let answer = try await service.request(.post, APIPath.filled(APIPath.predict, id: id), contentType: "text/csv", body: "1,2,3,4\n")
             #expect(answer.status == .internalServerError, "\(answer.text)")
-            #expect(try decode(Problem.self, answer.text).detail.contains("unreadable"))
+            #expect(try service.decode(Problem.self, answer.text).detail.contains("unreadable"))
         }
     }
 }
@@ -137,42 +125,39 @@ import Testing
 /// Checks an answer against the schema `/openapi.json` documents for its path, method, status and content type:
 /// JSON types, required members, and no member the schema does not list.
 enum SchemaCheck {
-    nonisolated(unsafe) static let document: [String: Any] = {  // read-only after its lazy initialization
-        let bytes = OpenAPIDocument.build().serialized()
-        return (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] ?? [:]
-    }()
+    typealias Value = DocumentSchema.Value
+
+    static let document: Value = (try? JSONDecoder().decode(Value.self, from: Data(OpenAPIDocument.build().serialized()))) ?? .object([:])
 
     static func response(_ answer: (status: HTTPResponse.Status, headers: HTTPFields, text: String), path: String, method: String) throws {
-        let paths = try #require(document["paths"] as? [String: Any])
-        let operation = try #require((paths[path] as? [String: Any])?[method] as? [String: Any], "\(method) \(path) is documented")
-        let responses = try #require(operation["responses"] as? [String: Any])
-        let documented = try #require(responses[String(answer.status.code)] as? [String: Any], "\(method) \(path) documents \(answer.status.code)")
+        let operation = try #require(document["paths"]?[path]?[method], "\(method) \(path) is documented")
+        let documented = try #require(operation["responses"]?[String(answer.status.code)], "\(method) \(path) documents \(answer.status.code)")
         let contentType = String((answer.headers[.contentType] ?? "").split(separator: ";").first ?? "")
-        let content = try #require(documented["content"] as? [String: Any])
-        let schema = try #require((content[contentType] as? [String: Any])?["schema"] as? [String: Any], "\(contentType) is documented")
-        let value = try JSONDecoder().decode(DocumentSchema.Value.self, from: Data(answer.text.utf8))
+        let schema = try #require(documented["content"]?[contentType]?["schema"], "\(contentType) is documented")
+        let value = try JSONDecoder().decode(Value.self, from: Data(answer.text.utf8))
         let problems = check(value, against: schema, at: "$")
         #expect(problems.isEmpty, "\(method) \(path) \(answer.status.code): \(problems.joined(separator: "; "))")
     }
 
-    static func resolve(_ schema: [String: Any]) -> [String: Any] {
-        guard let reference = schema["$ref"] as? String else { return schema }
+    static func resolve(_ schema: Value) -> Value {
+        guard let reference = schema["$ref"]?.string else { return schema }
         let name = String(reference.split(separator: "/").last ?? "")
-        return ((document["components"] as? [String: Any])?["schemas"] as? [String: Any])?[name] as? [String: Any] ?? [:]
+        return document["components"]?["schemas"]?[name] ?? .object([:])
     }
 
-    static func check(_ value: DocumentSchema.Value, against given: [String: Any], at location: String) -> [String] {
+    static func check(_ value: Value, against given: Value, at location: String) -> [String] {
         let schema = resolve(given)
-        if let alternatives = schema["oneOf"] as? [[String: Any]] {
+        if let alternatives = schema["oneOf"]?.array {
             let results = alternatives.map { check(value, against: $0, at: location) }
             return results.contains { $0.isEmpty } ? [] : ["\(location) matches none of oneOf: \(results.flatMap { $0 })"]
         }
-        switch (schema["type"] as? String, value) {
+        switch (schema["type"]?.string, value) {
         case ("object", .object(let object)):
-            let properties = schema["properties"] as? [String: Any] ?? [:]
-            var problems = (schema["required"] as? [String] ?? []).filter { object[$0] == nil }.map { "\(location).\($0) is missing" }
+            let properties = schema["properties"] ?? .object([:])
+            let required = (schema["required"]?.array ?? []).compactMap(\.string)
+            var problems = required.filter { object[$0] == nil }.map { "\(location).\($0) is missing" }
             for (key, member) in object {
-                guard let memberSchema = properties[key] as? [String: Any] else {
+                guard let memberSchema = properties[key] else {
                     problems.append("\(location).\(key) is not documented")
                     continue
                 }
@@ -180,12 +165,27 @@ enum SchemaCheck {
             }
             return problems
         case ("array", .array(let array)):
-            guard let items = schema["items"] as? [String: Any] else { return [] }
+            guard let items = schema["items"] else { return [] }
             return array.enumerated().flatMap { check($0.element, against: items, at: "\(location)[\($0.offset)]") }
         case ("string", .string), ("number", .number), ("boolean", .bool), ("null", .null), (nil, _):
             return []
         case (let type?, _):
             return ["\(location) is not of type \(type): \(value)"]
         }
+    }
+}
+
+/// Reading the document: each accessor is nil where the value is something else.
+extension DocumentSchema.Value {
+    subscript(member: String) -> Self? {
+        if case .object(let members) = self { members[member] } else { nil }
+    }
+
+    var string: String? {
+        if case .string(let string) = self { string } else { nil }
+    }
+
+    var array: [Self]? {
+        if case .array(let array) = self { array } else { nil }
     }
 }

@@ -1,17 +1,20 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import LogitAPI
+import LogitCore
 import LogitRedis
 import LogitServer
 import LogitTestSupport
 import Testing
 
 /// What a hostile or careless client found at the HTTP edge: slow bodies, malformed chunks, too many large bodies
-/// at once, labels that a spreadsheet would run as formulas, and a model deleted while it trains.
+/// at once, labels that a spreadsheet would run as formulas, and a model deleted while it trains. On the in-memory
+/// store, but for the deleted model: that its worker's processing list in Redis is emptied is part of the check.
 @Suite struct HTTPHardeningTests {
     @Test func aBodyTrickledSlowerThanTheMinimumRateIsAnswered408AndClosed() async throws {
         try await TestService.run(
-            worker: false, live: true,
+            worker: false, live: true, memory: true,
             configure: {
                 $0.bodyTimeout = .milliseconds(500); $0.minimumBodyBytesPerSecond = 1000
             }
@@ -28,7 +31,7 @@ import Testing
     }
 
     @Test func aMalformedChunkedBodyIsA400() async throws {
-        try await TestService.run(worker: false, live: true) { service in
+        try await TestService.run(worker: false, live: true, memory: true) { service in
             let port = try #require(service.client.port)
             let request = "POST /models HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"
             let answer = try await RawHTTP.exchange(port: port, request)
@@ -39,28 +42,28 @@ import Testing
     }
 
     @Test func bodiesPastTheInFlightBudgetAre503WithRetryAfter() async throws {
-        try await TestService.run(worker: false, configure: { $0.maxInFlightBodyBytes = 100 }) { service in
+        try await TestService.run(worker: false, memory: true, configure: { $0.maxInFlightBodyBytes = 100 }) { service in
             let body = String(repeating: "1.5,2.5,a\n3.5,4.5,b\n", count: 20)
             let refused = try await service.request(.post, "/models", contentType: "text/csv", body: body)
             #expect(refused.status == .serviceUnavailable)
             #expect(refused.headers[.retryAfter] == "1")
-            #expect((try service.json(refused.text)["detail"] as? String)?.contains("LOGIT_MAX_INFLIGHT_BODY_BYTES") == true)
-            #expect(try await service.keyCount() == 0)
+            #expect(try service.decode(Problem.self, refused.text).detail.contains("LOGIT_MAX_INFLIGHT_BODY_BYTES"))
+            #expect(try await service.storedItems() == 0)
             // The refused body's bytes were given back: a body within the budget is accepted.
             _ = try await service.train("1,a\n2,b\n3,a\n")
         }
     }
 
     @Test func csvPredictionsNeutralizeLabelsThatASpreadsheetWouldRun() async throws {
-        try await TestService.run { service in
+        try await TestService.run(memory: true) { service in
             let id = try await service.train("0,=1+2\n0.1,=1+2\n5,-1\n5.1,-1\n10,@cmd\n10.1,@cmd\n", query: "?C=100")
-            try await service.waitForStatus(id, "Ready to Use")
+            try await service.waitForStatus(id, .ready)
             let csv = try await service.request(.post, "/models/\(id)/predict", contentType: "text/csv", accept: "text/csv", body: "0\n5\n10\n")
             let lines = csv.text.split(separator: "\n").map { $0.split(separator: ",").first.map(String.init) ?? "" }
             #expect(csv.text.hasPrefix("label,-1,'=1+2,'@cmd\n"), "\(csv.text)")
             #expect(lines.dropFirst() == ["'=1+2", "-1", "'@cmd"], "numeric labels such as -1 stay as they are")
             let json = try await service.request(.post, "/models/\(id)/predict", contentType: "text/csv", body: "0\n")
-            #expect(try service.json(json.text)["predictions"] as? [String] == ["=1+2"], "JSON keeps the label as trained")
+            #expect(try service.decode(PredictionResponse.self, json.text).predictions == ["=1+2"], "JSON keeps the label as trained")
         }
     }
 

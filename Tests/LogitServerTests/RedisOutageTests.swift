@@ -1,5 +1,7 @@
 import Foundation
 import HTTPTypes
+import LogitAPI
+import LogitCore
 import LogitRedis
 import LogitTestSupport
 import Testing
@@ -14,13 +16,13 @@ import Testing
             let down = try await service.request(.post, "/models", contentType: "text/csv", body: "1,a\n2,b\n")
             #expect(down.status == .serviceUnavailable)
             #expect(down.headers[.retryAfter] == "1")
-            #expect((try service.json(down.text)["detail"] as? String)?.contains("Redis is unavailable") == true)
+            #expect(try service.decode(Problem.self, down.text).detail.contains("Redis is unavailable"))
             #expect(try await service.request(.get, "/check_model_status/00000000-0000-4000-8000-000000000000").status == .serviceUnavailable)
 
             let restarted = try RedisTestServer(port: port)
             defer { restarted.stop() }
             let id = try await service.train("1,a\n2,b\n3,a\n4,b\n")
-            try await service.waitForStatus(id, "Ready to Use")  // the in-process worker recovered too
+            try await service.waitForStatus(id, .ready)  // the in-process worker recovered too
         }
     }
 }

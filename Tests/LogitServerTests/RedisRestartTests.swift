@@ -1,5 +1,7 @@
 import Foundation
 import HTTPTypes
+import LogitAPI
+import LogitCore
 import LogitRedis
 import LogitTestSupport
 import Synchronization
@@ -42,7 +44,7 @@ import Testing
         defer { restarted.withLock { $0?.stop() } }
         try await TestService.run(server: first) { service in
             let iris = try await service.train(String(decoding: Fixtures.bytes("iris.csv"), as: UTF8.self))
-            try await service.waitForStatus(iris, "Ready to Use")
+            try await service.waitForStatus(iris, .ready)
             try await withThrowingTaskGroup(of: Void.self) { load in
                 load.addTask { try await Self.predictContinuously(service, iris, seen) }
                 load.addTask { try await Self.trainContinuously(service, seen) }
@@ -105,7 +107,7 @@ import Testing
         while !seen.stop.load(ordering: .relaxed) {
             let answer = try await service.request(.post, "/models/\(id)/predict", contentType: "text/csv", body: irisRow)
             seen.predictionStatuses.withLock { $0[answer.status.code, default: 0] += 1 }
-            if answer.status == .ok, (try? service.json(answer.text)["predictions"] as? [String]) != ["virginica"] {
+            if answer.status == .ok, (try? service.decode(PredictionResponse.self, answer.text))?.predictions != ["virginica"] {
                 seen.wrongLabels.add(1, ordering: .relaxed)
             }
         }
@@ -114,7 +116,7 @@ import Testing
     static func trainContinuously(_ service: TestService, _ seen: Observations) async throws {
         while !seen.stop.load(ordering: .relaxed) {
             let answer = try await service.request(.post, "/models", contentType: "text/csv", body: "1,a\n2,b\n3,a\n4,b\n")
-            if answer.status == .created, let id = try service.json(answer.text)["model_id"] as? String {
+            if answer.status == .created, let id = try? service.decode(TrainingAccepted.self, answer.text).modelID {
                 seen.accepted.withLock { $0.append(id) }
             } else {
                 #expect(answer.status == .serviceUnavailable, "a training is answered 201 or 503: \(answer.status) \(answer.text)")

@@ -1,12 +1,14 @@
 import Foundation
 import HTTPTypes
+import LogitAPI
 import LogitCore
 import LogitRedis
 import LogitServer
 import LogitTestSupport
 import Testing
 
-/// Every rejected request answers a 4xx problem document that says what and where, and writes nothing to Redis.
+/// Every rejected request answers a 4xx problem document that says what and where, and stores nothing. On the
+/// in-memory store: these are the API's checks, made before anything is written.
 @Suite struct RejectedRequestTests {
     struct Case: Sendable, CustomStringConvertible {
         let fixture: String
@@ -35,23 +37,23 @@ import Testing
 
     @Test(arguments: malformed)
     func malformedTrainingBodies(_ testCase: Case) async throws {
-        try await TestService.run(worker: false) { service in
+        try await TestService.run(worker: false, memory: true) { service in
             let body = String(decoding: Fixtures.bytes("malformed/\(testCase.fixture)"), as: UTF8.self)
             let response = try await service.request(.post, "/models", contentType: "text/csv", body: body)
             #expect(response.status.code == testCase.status, "\(response.text)")
             #expect(response.headers[.contentType] == "application/problem+json")
-            let problem = try service.json(response.text)
-            #expect((problem["detail"] as? String)?.contains(testCase.detail) == true, "\(response.text)")
-            #expect(problem["line"] as? Int == testCase.line)
-            #expect(problem["field"] as? Int == testCase.field)
-            #expect(problem["status"] as? Int == testCase.status)
-            #expect(try await service.keyCount() == 0, "nothing is written for a rejected body")
+            let problem = try service.decode(Problem.self, response.text)
+            #expect(problem.detail.contains(testCase.detail), "\(response.text)")
+            #expect(problem.line == testCase.line)
+            #expect(problem.field == testCase.field)
+            #expect(problem.status == testCase.status)
+            #expect(try await service.storedItems() == 0, "nothing is written for a rejected body")
         }
     }
 
     @Test(arguments: ["quoted_fields.csv", "crlf.csv", "bom.csv", "blank_lines_no_trailing_newline.csv"])
     func wellFormedVariantsAreAccepted(_ fixture: String) async throws {
-        try await TestService.run(worker: false) { service in
+        try await TestService.run(worker: false, memory: true) { service in
             let body = String(decoding: Fixtures.bytes("wellformed/\(fixture)"), as: UTF8.self)
             let response = try await service.request(.post, "/models", contentType: "text/csv; charset=utf-8", body: body)
             #expect(response.status == .created, "\(response.text)")
@@ -65,17 +67,17 @@ import Testing
         ("solver=lbfgs", "solver"), ("solver=cg&learning_rate=0.1", "solver"),
     ])
     func badQueryParametersAre400NamingTheParameter(query: String, name: String) async throws {
-        try await TestService.run(worker: false) { service in
+        try await TestService.run(worker: false, memory: true) { service in
             let response = try await service.request(.post, "/models?\(query)", contentType: "text/csv", body: "1,a\n2,b\n")
             #expect(response.status == .badRequest)
-            #expect(try service.json(response.text)["parameter"] as? String == name)
-            #expect(try await service.keyCount() == 0)
+            #expect(try service.decode(Problem.self, response.text).parameter == name)
+            #expect(try await service.storedItems() == 0)
         }
     }
 
     @Test func tooLargeBodiesAre413() async throws {
         try await TestService.run(
-            worker: false,
+            worker: false, memory: true,
             configure: {
                 $0.maxTrainingBytes = 100; $0.maxPredictionBytes = 10
             }
@@ -84,22 +86,22 @@ import Testing
             let response = try await service.request(.post, "/models", contentType: "text/csv", body: big)
             #expect(response.status == .contentTooLarge)
             #expect(
-                try service.json(response.text)["detail"] as? String
+                try service.decode(Problem.self, response.text).detail
                     == "The body is larger than 100 bytes, the limit set by LOGIT_MAX_TRAINING_BYTES.")
-            #expect(try await service.keyCount() == 0)
+            #expect(try await service.storedItems() == 0)
         }
     }
 
     @Test func tooManyRowsIs413() async throws {
-        try await TestService.run(worker: false, configure: { $0.csvLimits.maxRows = 3 }) { service in
+        try await TestService.run(worker: false, memory: true, configure: { $0.csvLimits.maxRows = 3 }) { service in
             let response = try await service.request(.post, "/models", contentType: "text/csv", body: "1,a\n2,b\n3,a\n4,b\n")
             #expect(response.status == .contentTooLarge)
-            #expect(try await service.keyCount() == 0)
+            #expect(try await service.storedItems() == 0)
         }
     }
 
     @Test func unknownRoutesAre404AndWrongMethods405WithAllow() async throws {
-        try await TestService.run(worker: false) { service in
+        try await TestService.run(worker: false, memory: true) { service in
             let unknown = try await service.request(.get, "/nope")
             #expect(unknown.status == .notFound)
             #expect(unknown.headers[.contentType] == "application/problem+json")

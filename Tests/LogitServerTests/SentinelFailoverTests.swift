@@ -1,4 +1,5 @@
 import Foundation
+import LogitAPI
 import LogitRedis
 import LogitTestSupport
 import Synchronization
@@ -66,9 +67,9 @@ import FoundationNetworking
         let iris = String(decoding: Fixtures.bytes("iris.csv"), as: UTF8.self)
         let (created, body) = try await Self.call("POST", "\(base)/models", body: iris)
         #expect(created == 201)
-        let irisID = try #require(body["model_id"] as? String)
+        let irisID = try #require(Self.decode(TrainingAccepted.self, body), "\(body)").modelID
         try await waitUntil("iris to be ready", timeout: 30) {
-            (try await Self.call("GET", "\(base)/check_model_status/\(irisID)").1["status"] as? String) == "Ready to Use"
+            Self.decode(StatusResponse.self, try await Self.call("GET", "\(base)/check_model_status/\(irisID)").1)?.status == "Ready to Use"
         }
 
         let load = Load()
@@ -109,14 +110,15 @@ import FoundationNetworking
         while !pending.isEmpty && ContinuousClock.now < deadline {
             for id in pending {
                 let (status, answer) = try await Self.call("GET", "\(base)/check_model_status/\(id)")
+                let text = Self.decode(StatusResponse.self, answer)?.status
                 if status == 404 {
                     report.lost += 1
                     pending.remove(id)
-                } else if answer["status"] as? String == "Ready to Use" {
+                } else if text == "Ready to Use" {
                     report.completed += 1
                     pending.remove(id)
                 } else {
-                    #expect(answer["status"] as? String != "Training Failed", "\(id): \(answer)")
+                    #expect(text != "Training Failed", "\(id): \(answer)")
                 }
             }
             if !pending.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
@@ -141,7 +143,7 @@ import FoundationNetworking
         while !load.stop.load(ordering: .relaxed) {
             let sent = ContinuousClock.now
             let (status, body) = try await call("POST", "\(base)/models", body: csv)
-            if status == 201, let id = body["model_id"] as? String {
+            if status == 201, let id = decode(TrainingAccepted.self, body)?.modelID {
                 load.accepted.withLock { $0.append((id, sent, ContinuousClock.now)) }
             } else {
                 #expect(status == 503 || status == 0, "a training is answered 201 or 503, got \(status): \(body)")
@@ -157,21 +159,23 @@ import FoundationNetworking
             let (status, body) = try await call("POST", "\(base)/models/\(id)/predict", body: "6.9,3.1,5.1,2.3\n")
             load.predictions.withLock { $0.append((status, sent, ContinuousClock.now)) }
             #expect(status == 200 || status == 503 || status == 0, "a ready model answers 200 or 503, got \(status): \(body)")
-            if status == 200, body["predictions"] as? [String] != ["virginica"] { load.wrongLabels.add(1, ordering: .relaxed) }
+            if status == 200, decode(PredictionResponse.self, body)?.predictions != ["virginica"] { load.wrongLabels.add(1, ordering: .relaxed) }
             if status != 200 { try await Task.sleep(for: .milliseconds(20)) }
         }
     }
 
     /// One HTTP call; status 0 when the API could not be reached or did not answer in 10 s.
-    static func call(_ method: String, _ url: String, body: String? = nil) async throws -> (Int, [String: Any]) {
+    static func call(_ method: String, _ url: String, body: String? = nil) async throws -> (Int, String) {
         var request = URLRequest(url: URL(string: url)!, timeoutInterval: 10)
         request.httpMethod = method
         if let body {
             request.setValue("text/csv", forHTTPHeaderField: "Content-Type")
             request.httpBody = Data(body.utf8)
         }
-        guard let (data, response) = try? await URLSession.shared.data(for: request) else { return (0, [:]) }
-        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, object)
+        guard let (data, response) = try? await URLSession.shared.data(for: request) else { return (0, "") }
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
     }
+
+    /// An answer's body as its `LogitAPI` type; nil for any other body (a problem document, or no answer).
+    static func decode<T: Decodable>(_ type: T.Type, _ body: String) -> T? { try? JSONDecoder().decode(type, from: Data(body.utf8)) }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import LogitAPI
 import LogitApp
 import LogitCore
 import LogitRedis
@@ -94,29 +95,31 @@ struct TestService {
         }
     }
 
-    func json(_ text: String) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "not a JSON object: \(text)")
-    }
+    /// Decodes an answer's body as its `LogitAPI` type.
+    func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T { try JSONDecoder().decode(type, from: Data(text.utf8)) }
 
     /// POSTs training data; returns the new model id.
     func train(_ csv: String, query: String = "") async throws -> String {
-        let response = try await request(.post, "/models" + query, contentType: "text/csv", body: csv)
+        let response = try await request(.post, APIPath.models + query, contentType: "text/csv", body: csv)
         #expect(response.status == .created, "\(response.text)")
-        return try #require(try json(response.text)["model_id"] as? String)
+        return try decode(TrainingAccepted.self, response.text).modelID
     }
 
-    /// Waits until the model's original status is `status`.
-    func waitForStatus(_ id: String, _ status: String) async throws {
-        try await waitUntil("model \(id) to be \(status)") {
-            let response = try await request(.get, "/check_model_status/\(id)")
-            return (try? json(response.text)["status"] as? String) == status
+    /// Waits until the model's state is `state`; returns its last status answer (for its original text).
+    @discardableResult
+    func waitForStatus(_ id: String, _ state: ModelState) async throws -> StatusResponse {
+        var last: StatusResponse?
+        try await waitUntil("model \(id) to be \(state)") {
+            let response = try await request(.get, APIPath.filled(APIPath.checkStatus, id: id))
+            last = try? decode(StatusResponse.self, response.text)
+            return last?.state == state
         }
+        return try #require(last)
     }
 
-    /// Keys that a request could have written: all but a worker's own lease, listing and processing list, which
-    /// come and go with its heartbeat (a lease expires on a machine busy enough to delay one).
-    func keyCount() async throws -> Int64 {
-        let keys = try await redis.send("KEYS", "*").array?.compactMap(\.string) ?? []
-        return Int64(keys.filter { !$0.hasPrefix("lr:worker:") && $0 != "lr:workers" && !$0.hasPrefix("lr:processing:") }.count)
+    /// With `memory`: models stored plus jobs waiting, all that a request could have written.
+    func storedItems() async throws -> Int {
+        let backend = try #require(backend, "storedItems() needs memory: true")
+        return try await backend.list(offset: 0, limit: 1).total + backend.pendingJobs.count
     }
 }

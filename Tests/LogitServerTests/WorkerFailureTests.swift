@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import LogitAPI
 import LogitRedis
 import LogitTestSupport
 import Testing
@@ -102,7 +103,7 @@ import Testing
             try await waitUntil("the model to fail", timeout: 60) { try await field(service, id, "state") == "failed" }
             #expect(try await field(service, id, "error")?.contains("worker lost 2 times") == true)
             let status = try await service.request(.get, "/check_model_status/\(id)")
-            #expect(try service.json(status.text)["status"] as? String == "Training Failed")
+            #expect(try service.decode(StatusResponse.self, status.text).status == "Training Failed")
         }
     }
 }
