@@ -54,7 +54,7 @@ struct TestService {
         let app = buildApplication(configuration: configuration, repository: Roles.store(redis, configuration), logger: logger)
         let services: [any Service] =
             worker
-            ? [TrainingWorker(queue: JobQueue(client: redis, keys: configuration.keys), configuration: workerConfiguration, logger: logger)] : []
+            ? [Roles.trainingWorker(redis: redis, configuration: workerConfiguration, logger: logger)] : []
         do {
             try await run(app, services, live: live, logger: logger) { client in
                 try await body(TestService(client: client, redisClient: redis, redisServer: server, backend: nil))
