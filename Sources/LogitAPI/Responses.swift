@@ -55,37 +55,45 @@ public struct StatusResponse: APIResponse, Equatable {
     public var progress: Progress?
     /// Why the model failed.
     public var error: String?
+    /// What a person should know about the data or the fit (e.g. it stopped before converging).
+    public var warnings: [String]?
 
     public struct Progress: Codable, Sendable, Equatable {
+        /// Parsing the training data, then fitting.
+        public var phase: TrainingPhase?
         public var iteration: Int
         public var maxIter: Int
 
-        public init(iteration: Int, maxIter: Int) {
+        public init(phase: TrainingPhase? = nil, iteration: Int, maxIter: Int) {
+            self.phase = phase
             self.iteration = iteration
             self.maxIter = maxIter
         }
 
         enum CodingKeys: String, CodingKey {
-            case iteration
+            case phase, iteration
             case maxIter = "max_iter"
         }
     }
 
-    public init(modelID: String, state: ModelState, progress: Progress? = nil, error: String? = nil) {
+    public init(modelID: String, state: ModelState, progress: Progress? = nil, error: String? = nil, warnings: [String]? = nil) {
         self.status = OriginalMessages.status(state)
         self.modelID = modelID
         self.state = state
         self.progress = progress
         self.error = error
+        self.warnings = warnings
     }
 
     enum CodingKeys: String, CodingKey {
-        case status, state, progress, error
+        case status, state, progress, error, warnings
         case modelID = "model_id"
     }
 
     public static var example: Self {
-        StatusResponse(modelID: Examples.id, state: .training, progress: Progress(iteration: 12, maxIter: 10000), error: "worker lost 3 times")
+        StatusResponse(
+            modelID: Examples.id, state: .training, progress: Progress(phase: .fitting, iteration: 12, maxIter: 10000),
+            error: "worker lost 3 times", warnings: [Examples.warning])
     }
     public static var minimalExample: Self { StatusResponse(modelID: Examples.id, state: .ready) }
 }
@@ -100,21 +108,30 @@ public struct ModelMetadata: APIResponse, Equatable {
     public var finishedAt: String?
     public var attempts: Int
     public var params: TrainingParameters
+    /// How the training body was read: header, label column, delimiter.
+    public var format: CSVFormat
     public var classes: [String]
     public var featureCount: Int
     public var sampleCount: Int
+    /// With a header row: the features' names, in order (predictions may name their columns), and the label's.
+    public var featureNames: [String]?
+    public var labelName: String?
     public var progress: Progress
     public var summary: TrainingSummary?
     public var coefficients: Coefficients?
     public var error: String?
+    public var warnings: [String]?
 
     public struct Progress: Codable, Sendable, Equatable {
+        /// While training: parsing, then fitting.
+        public var phase: TrainingPhase?
         public var iteration: Int
         public var maxIter: Int
         public var objective: Double?
         public var updatedAt: String?
 
-        public init(iteration: Int, maxIter: Int, objective: Double?, updatedAt: String?) {
+        public init(phase: TrainingPhase? = nil, iteration: Int, maxIter: Int, objective: Double?, updatedAt: String?) {
+            self.phase = phase
             self.iteration = iteration
             self.maxIter = maxIter
             self.objective = objective
@@ -122,7 +139,7 @@ public struct ModelMetadata: APIResponse, Equatable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case iteration, objective
+            case phase, iteration, objective
             case maxIter = "max_iter"
             case updatedAt = "updated_at"
         }
@@ -130,8 +147,8 @@ public struct ModelMetadata: APIResponse, Equatable {
 
     public init(
         modelID: String, state: ModelState, createdAt: String, startedAt: String?, finishedAt: String?, attempts: Int,
-        params: TrainingParameters, classes: [String], featureCount: Int, sampleCount: Int, progress: Progress,
-        summary: TrainingSummary?, coefficients: Coefficients?, error: String?
+        params: TrainingParameters, format: CSVFormat, classes: [String], featureCount: Int, sampleCount: Int, featureNames: [String]?,
+        labelName: String?, progress: Progress, summary: TrainingSummary?, coefficients: Coefficients?, error: String?, warnings: [String]?
     ) {
         self.modelID = modelID
         self.status = OriginalMessages.status(state)
@@ -141,17 +158,23 @@ public struct ModelMetadata: APIResponse, Equatable {
         self.finishedAt = finishedAt
         self.attempts = attempts
         self.params = params
+        self.format = format
         self.classes = classes
         self.featureCount = featureCount
         self.sampleCount = sampleCount
+        self.featureNames = featureNames
+        self.labelName = labelName
         self.progress = progress
         self.summary = summary
         self.coefficients = coefficients
         self.error = error
+        self.warnings = warnings
     }
 
     enum CodingKeys: String, CodingKey {
-        case status, state, attempts, params, classes, progress, summary, coefficients, error
+        case status, state, attempts, params, format, classes, progress, summary, coefficients, error, warnings
+        case featureNames = "feature_names"
+        case labelName = "label_name"
         case modelID = "model_id"
         case createdAt = "created_at"
         case startedAt = "started_at"
@@ -163,15 +186,18 @@ public struct ModelMetadata: APIResponse, Equatable {
     public static var example: Self {
         ModelMetadata(
             modelID: Examples.id, state: .ready, createdAt: Examples.time, startedAt: Examples.time, finishedAt: Examples.time, attempts: 1,
-            params: Examples.parameters, classes: ["setosa", "versicolor"], featureCount: 2, sampleCount: 100,
-            progress: Progress(iteration: 9, maxIter: 10000, objective: 0.21, updatedAt: Examples.time),
-            summary: Examples.summary, coefficients: Coefficients(coef: [[0.5, -1.25]], intercept: [0.1]), error: "reason")
+            params: Examples.parameters, format: CSVFormat(header: .present, label: .name("species"), delimiter: .semicolon),
+            classes: ["setosa", "versicolor"], featureCount: 2, sampleCount: 100, featureNames: ["petal length", "petal width"],
+            labelName: "species", progress: Progress(phase: .fitting, iteration: 9, maxIter: 10000, objective: 0.21, updatedAt: Examples.time),
+            summary: Examples.summary, coefficients: Coefficients(coef: [[0.5, -1.25]], intercept: [0.1]), error: "reason",
+            warnings: [Examples.warning])
     }
     public static var minimalExample: Self {
         ModelMetadata(
             modelID: Examples.id, state: .queued, createdAt: Examples.time, startedAt: nil, finishedAt: nil, attempts: 0,
-            params: TrainingParameters(), classes: ["setosa", "versicolor"], featureCount: 2, sampleCount: 100,
-            progress: Progress(iteration: 0, maxIter: 10000, objective: nil, updatedAt: nil), summary: nil, coefficients: nil, error: nil)
+            params: TrainingParameters(), format: CSVFormat(), classes: ["setosa", "versicolor"], featureCount: 2, sampleCount: 100,
+            featureNames: nil, labelName: nil, progress: Progress(iteration: 0, maxIter: 10000, objective: nil, updatedAt: nil), summary: nil,
+            coefficients: nil, error: nil, warnings: nil)
     }
 }
 
@@ -285,9 +311,13 @@ public struct Problem: APIResponse, Equatable, Error {
     public var parameter: String?
     /// The original's status text, on a 409 for a model that failed (`Training Failed`).
     public var modelStatus: String?
+    /// The model's state, on a 409 for a model that cannot predict (not ready yet, or failed).
+    public var state: ModelState?
 
-    public init(status: Int, title: String, detail: String, line: Int? = nil, field: Int? = nil, parameter: String? = nil, modelStatus: String? = nil)
-    {
+    public init(
+        status: Int, title: String, detail: String, line: Int? = nil, field: Int? = nil, parameter: String? = nil, modelStatus: String? = nil,
+        state: ModelState? = nil
+    ) {
         self.type = "about:blank"
         self.title = title
         self.status = status
@@ -296,17 +326,18 @@ public struct Problem: APIResponse, Equatable, Error {
         self.field = field
         self.parameter = parameter
         self.modelStatus = modelStatus
+        self.state = state
     }
 
     enum CodingKeys: String, CodingKey {
-        case type, title, status, detail, line, field, parameter
+        case type, title, status, detail, line, field, parameter, state
         case modelStatus = "model_status"
     }
 
     public static var example: Self {
         Problem(
             status: 400, title: "Bad Request", detail: "line 3, field 2: expected a number", line: 3, field: 2, parameter: "C",
-            modelStatus: OriginalMessages.failed)
+            modelStatus: OriginalMessages.failed, state: .failed)
     }
     public static var minimalExample: Self { Problem(status: 404, title: "Not Found", detail: OriginalMessages.modelNotFound) }
 }
@@ -338,6 +369,7 @@ public struct HealthStatus: APIResponse, Equatable {
 enum Examples {
     static let id = "0b5c3f0e-8a51-4d3c-9a7e-2f1b6c9d4e21"
     static let time = "2026-11-23T15:04:05.123Z"
+    static let warning = "the fit stopped at max_iter=100 before reaching tol=1e-12 (converged: false): raise max_iter, or loosen tol"
     /// Parameters with every optional member set.
     static var parameters: TrainingParameters {
         var parameters = TrainingParameters()
@@ -350,4 +382,35 @@ enum Examples {
             iterations: 9, converged: true, stopReason: .gradientTolerance, objective: 0.21, gradientNorm: 1e-9, objectiveGapBound: 1e-13,
             objectiveHistory: [0.69, 0.3, 0.21], dataPasses: 20, trainAccuracy: 0.97, validationAccuracy: 0.95, trainingSeconds: 0.002)
     }
+}
+
+/// A prediction asked in JSON (`Content-Type: application/json`), the shape of the KServe V1 and TF-Serving
+/// protocols: rows as arrays of numbers in the model's feature order, or as objects naming the features (for a
+/// model trained on a headered CSV).
+public struct PredictionRequest: Codable, Sendable, Equatable {
+    public var instances: [Instance]
+
+    public enum Instance: Codable, Sendable, Equatable {
+        case values([Double])
+        case named([String: Double])
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let values = try? container.decode([Double].self) {
+                self = .values(values)
+            } else {
+                self = .named(try container.decode([String: Double].self))
+            }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case .values(let values): try container.encode(values)
+            case .named(let named): try container.encode(named)
+            }
+        }
+    }
+
+    public init(instances: [Instance]) { self.instances = instances }
 }

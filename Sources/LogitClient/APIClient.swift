@@ -48,13 +48,15 @@ public struct APIClient: Sendable {
     /// Predictions for feature rows (headerless CSV), as CSV: a `label,<class…>` header, then a row per input.
     /// Throws `notReady` while the model is queued or training.
     public func predict(_ id: String, csv: Data) async throws(ClientError) -> Data {
-        let (body, contentType) = try await send(
-            "POST", APIPath.filled(APIPath.predict, id: id), contentType: "text/csv", accept: "text/csv", body: csv)
-        if contentType.hasPrefix("application/json") {
-            // Not a prediction: the model is not ready yet (the original's answer).
-            throw .notReady(try decode(StatusResponse.self, body))
+        do throws(ClientError) {
+            return try await send("POST", APIPath.filled(APIPath.predict, id: id), contentType: "text/csv", accept: "text/csv", body: csv).body
+        } catch {
+            // A 409 whose state is queued or training: not ready yet (a failed model's 409 is a plain problem).
+            if case .conflict(let problem) = error, let state = problem.state, state == .queued || state == .training {
+                throw .notReady(StatusResponse(modelID: id, state: state))
+            }
+            throw error.withoutDocument
         }
-        return body
     }
 
     /// A page of the model list, newest first, as the JSON text the server sent.
@@ -93,6 +95,7 @@ public struct APIClient: Sendable {
         }
         guard (200..<300).contains(response.statusCode) else {
             let problem = try? JSONDecoder().decode(Problem.self, from: data)
+            if let problem, problem.status == 409 { throw .conflict(problem) }
             throw .problem(
                 status: response.statusCode, detail: problem?.detail ?? HTTPURLResponse.localizedString(forStatusCode: response.statusCode))
         }
@@ -118,14 +121,25 @@ public enum ClientError: Error, Sendable, CustomStringConvertible, Equatable {
     case unexpectedReply(String)
     /// A prediction asked of a model that is still queued or training.
     case notReady(StatusResponse)
+    /// A 409, with the server's whole problem document (its `state` says why).
+    case conflict(Problem)
 
     public var description: String {
         switch self {
         case .unreachable(let url, let reason): "cannot reach the logit API at \(url): \(reason)"
         case .problem(let status, let detail): "\(status): \(detail)"
         case .unexpectedReply(let text): "unexpected reply from the server: \(text)"
+        case .conflict(let problem): "\(problem.status): \(problem.detail)"
         case .notReady(let status):
             "model \(status.modelID) is not ready yet (\(status.state.rawValue)); try again when it is, or pass --wait"
         }
+    }
+}
+
+extension ClientError {
+    /// As a person reads it: a conflict is a problem like any other.
+    var withoutDocument: ClientError {
+        if case .conflict(let problem) = self { return .problem(status: problem.status, detail: problem.detail) }
+        return self
     }
 }

@@ -120,7 +120,7 @@ public actor InMemoryBackend: ModelRepository, WorkQueue {
         entry.record.state = .training
         entry.record.startedAt = Timestamp.nowDate()
         entry.record.worker = worker
-        entry.record.progress = ModelRecord.Progress(iteration: 0)
+        entry.record.progress = ModelRecord.Progress(phase: .parsing, iteration: 0)
         entries[id] = entry
         return Claim(id: id, worker: worker, attempt: Int64(entry.record.attempts))
     }
@@ -140,19 +140,23 @@ public actor InMemoryBackend: ModelRepository, WorkQueue {
     public func jobInput(_ id: ModelID) async throws(RedisError) -> JobInput? {
         try checkAvailable()
         guard let entry = entries[id], let data = entry.data else { return nil }
-        return JobInput(data: data, parameters: entry.record.parameters)
+        return JobInput(data: data, parameters: entry.record.parameters, format: entry.record.format)
     }
 
     public func progress(_ claim: Claim, iteration: Int, objective: Double) async throws(RedisError) -> Bool {
         try checkAvailable()
         guard holds(claim) else { return false }
-        entries[claim.id]?.record.progress = ModelRecord.Progress(iteration: iteration, objective: objective, updatedAt: Timestamp.nowDate())
+        entries[claim.id]?.record.progress = ModelRecord.Progress(
+            phase: .fitting, iteration: iteration, objective: objective, updatedAt: Timestamp.nowDate())
         return true
     }
 
-    public func complete(_ claim: Claim, model: LogisticModel, summary: TrainingSummary) async throws(RedisError) -> Bool {
+    public func complete(
+        _ claim: Claim, model: LogisticModel, summary: TrainingSummary, warnings: [String] = []
+    ) async throws(RedisError) -> Bool {
         try settle(claim, as: .ready, trainingSeconds: summary.trainingSeconds) { entry in
             entry.model = model
+            if !warnings.isEmpty { entry.record.warnings = warnings }
             entry.record.result = ModelRecord.FitResult(summary: summary, coefficients: Coefficients(model))
             entry.record.progress = ModelRecord.Progress(
                 iteration: summary.nIter, objective: summary.objective, updatedAt: entry.record.progress?.updatedAt)

@@ -175,11 +175,15 @@ public struct JobQueue: WorkQueue {
     /// What a claimed job needs, in one round trip: its training CSV (nil if it is gone) and its parameters.
     public func jobInput(_ id: ModelID) async throws(RedisError) -> JobInput? {
         let replies = try await client.pipeline([
-            ["GET", .text(keys.trainingData(id))], ["HGET", .text(keys.model(id)), .text(ModelField.params.rawValue)],
+            ["GET", .text(keys.trainingData(id))],
+            ["HMGET", .text(keys.model(id)), .text(ModelField.params.rawValue), .text(ModelField.format.rawValue)],
         ])
         guard case .string(let data) = replies[0] else { return nil }
-        guard case .string(let params) = replies[1] else { return JobInput(data: data, parameters: nil) }
-        return JobInput(data: data, parameters: try? RecordJSON.decoder.decode(TrainingParameters.self, from: Data(params)))
+        let stored = (replies[1].array ?? []).map(\.string)
+        let parameters = stored.first.flatMap { $0 }.flatMap { try? RecordJSON.decoder.decode(TrainingParameters.self, from: Data($0.utf8)) }
+        // No format: a job queued before formats existed, in the original's layout.
+        let format = stored.count > 1 ? stored[1].map { try? RecordJSON.decoder.decode(CSVFormat.self, from: Data($0.utf8)) } ?? CSVFormat() : nil
+        return JobInput(data: data, parameters: parameters, format: format)
     }
 
     /// Records progress; false when the claim is no longer valid (the job was reclaimed or deleted): stop working on it.
@@ -187,6 +191,7 @@ public struct JobQueue: WorkQueue {
         try await fenced(
             Scripts.progress, claim, extraKeys: [],
             arguments: [
+                .text(ModelField.phase.rawValue), .text(TrainingPhase.fitting.rawValue),
                 .text(ModelField.progressIteration.rawValue), RedisArgument(iteration),
                 .text(ModelField.progressObjective.rawValue), RedisArgument(objective),
                 .text(ModelField.progressUpdatedAt.rawValue), .text(Timestamp.now()),
@@ -196,11 +201,13 @@ public struct JobQueue: WorkQueue {
     /// Stores the fitted model, its summary and coefficients and state `ready`, deletes the training data, removes
     /// the job and counts the outcome in `{p}stats`, atomically. False (and nothing written) when the claim is no
     /// longer valid.
-    public func complete(_ claim: Claim, model: LogisticModel, summary: TrainingSummary) async throws(RedisError) -> Bool {
+    public func complete(
+        _ claim: Claim, model: LogisticModel, summary: TrainingSummary, warnings: [String] = []
+    ) async throws(RedisError) -> Bool {
         let result = ModelRecord.FitResult(summary: summary, coefficients: Coefficients(model))
         return try await finish(
             claim, state: .ready, trainingSeconds: summary.trainingSeconds,
-            fields: [
+            fields: (warnings.isEmpty ? [] : [(.warnings, RecordJSON.encode(warnings))]) + [
                 (.model, RecordJSON.encode(model)), (.summary, RecordJSON.encode(result.summary)),
                 (.coefficients, RecordJSON.encode(result.coefficients)), (.progressIteration, String(summary.nIter)),
                 (.progressObjective, String(summary.objective)),

@@ -10,12 +10,22 @@ public enum ModelField: String, CaseIterable, Sendable {
     case finishedAt = "finished_at"
     /// The training parameters, JSON (`TrainingParameters`).
     case params
+    /// How the training body is laid out, JSON (`CSVFormat`): header, label column, delimiter.
+    case format
     /// The labels, JSON array of strings, in the model's class order.
     case classes
     case featureCount = "n_features"
     case sampleCount = "n_samples"
+    /// The feature columns' names, JSON array, when the body had a header.
+    case featureNames = "feature_names"
+    /// The label column's name, when the body had a header.
+    case labelName = "label_name"
+    /// What a person should know about the data or the fit, JSON array of strings.
+    case warnings
     /// `params.max_iter` again, so that a status read needs no JSON.
     case maxIter = "max_iter"
+    /// `TrainingPhase` while training: parsing, then fitting.
+    case phase
     case progressIteration = "progress_iteration"
     case progressObjective = "progress_objective"
     case progressUpdatedAt = "progress_updated_at"

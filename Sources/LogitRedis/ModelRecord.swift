@@ -10,6 +10,8 @@ public struct ModelRecord: Sendable, Equatable {
     public var startedAt: Date?
     public var finishedAt: Date?
     public var parameters: TrainingParameters
+    /// How the training body is laid out.
+    public var format: CSVFormat
     public var shape: DataShape
     /// The current or last fit's progress; nil before the first claim.
     public var progress: Progress?
@@ -17,6 +19,8 @@ public struct ModelRecord: Sendable, Equatable {
     public var result: FitResult?
     /// Why the model failed.
     public var error: String?
+    /// What a person should know about the data (found by the API) or the fit (found by the worker).
+    public var warnings: [String]
     /// Claims so far.
     public var attempts: Int
     /// The worker holding the current claim, while training.
@@ -27,20 +31,34 @@ public struct ModelRecord: Sendable, Equatable {
         public var classes: [String]
         public var featureCount: Int
         public var sampleCount: Int
+        /// With a header row: the features' names, in order, and the label column's.
+        public var featureNames: [String]?
+        public var labelName: String?
 
-        public init(classes: [String], featureCount: Int, sampleCount: Int) {
+        public init(classes: [String], featureCount: Int, sampleCount: Int, featureNames: [String]? = nil, labelName: String? = nil) {
             self.classes = classes
             self.featureCount = featureCount
             self.sampleCount = sampleCount
+            self.featureNames = featureNames
+            self.labelName = labelName
+        }
+
+        public init(_ shape: TrainingSet.Shape) {
+            self.init(
+                classes: shape.classes, featureCount: shape.featureCount, sampleCount: shape.rowCount, featureNames: shape.featureNames,
+                labelName: shape.labelName)
         }
     }
 
     public struct Progress: Sendable, Equatable {
+        /// While training; nil once the fit has ended.
+        public var phase: TrainingPhase?
         public var iteration: Int
         public var objective: Double?
         public var updatedAt: Date?
 
-        public init(iteration: Int, objective: Double? = nil, updatedAt: Date? = nil) {
+        public init(phase: TrainingPhase? = nil, iteration: Int, objective: Double? = nil, updatedAt: Date? = nil) {
+            self.phase = phase
             self.iteration = iteration
             self.objective = objective
             self.updatedAt = updatedAt
@@ -59,27 +77,31 @@ public struct ModelRecord: Sendable, Equatable {
     }
 
     public init(
-        state: ModelState, createdAt: Date, startedAt: Date?, finishedAt: Date?, parameters: TrainingParameters, shape: DataShape,
-        progress: Progress?, result: FitResult?, error: String?, attempts: Int, worker: String?
+        state: ModelState, createdAt: Date, startedAt: Date?, finishedAt: Date?, parameters: TrainingParameters, format: CSVFormat,
+        shape: DataShape, progress: Progress?, result: FitResult?, error: String?, warnings: [String], attempts: Int, worker: String?
     ) {
         self.state = state
         self.createdAt = createdAt
         self.startedAt = startedAt
         self.finishedAt = finishedAt
         self.parameters = parameters
+        self.format = format
         self.shape = shape
         self.progress = progress
         self.result = result
         self.error = error
+        self.warnings = warnings
         self.attempts = attempts
         self.worker = worker
     }
 
     /// A model just accepted for training.
-    public static func queued(parameters: TrainingParameters, shape: DataShape, createdAt: Date) -> ModelRecord {
+    public static func queued(
+        parameters: TrainingParameters, format: CSVFormat = CSVFormat(), shape: DataShape, warnings: [String] = [], createdAt: Date
+    ) -> ModelRecord {
         ModelRecord(
-            state: .queued, createdAt: createdAt, startedAt: nil, finishedAt: nil, parameters: parameters, shape: shape, progress: nil,
-            result: nil, error: nil, attempts: 0, worker: nil)
+            state: .queued, createdAt: createdAt, startedAt: nil, finishedAt: nil, parameters: parameters, format: format, shape: shape,
+            progress: nil, result: nil, error: nil, warnings: warnings, attempts: 0, worker: nil)
     }
 }
 

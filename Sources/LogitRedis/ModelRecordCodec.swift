@@ -19,6 +19,11 @@ extension ModelRecord {
         case .startedAt: startedAt.map(Timestamp.format)
         case .finishedAt: finishedAt.map(Timestamp.format)
         case .params: RecordJSON.encode(parameters)
+        case .format: RecordJSON.encode(format)
+        case .featureNames: shape.featureNames.map { RecordJSON.encode($0) }
+        case .labelName: shape.labelName
+        case .warnings: warnings.isEmpty ? nil : RecordJSON.encode(warnings)
+        case .phase: progress?.phase?.rawValue
         case .classes: RecordJSON.encode(shape.classes)
         case .featureCount: String(shape.featureCount)
         case .sampleCount: String(shape.sampleCount)
@@ -43,7 +48,8 @@ extension ModelRecord {
         var progress: Progress? = nil
         if let iteration = try reader.optional(.progressIteration, Int.init) {
             progress = Progress(
-                iteration: iteration, objective: try reader.optional(.progressObjective, Double.init),
+                phase: try reader.optional(.phase, TrainingPhase.init(rawValue:)), iteration: iteration,
+                objective: try reader.optional(.progressObjective, Double.init),
                 updatedAt: try reader.optional(.progressUpdatedAt, Timestamp.parse))
         }
         var result: FitResult? = nil
@@ -57,10 +63,15 @@ extension ModelRecord {
             startedAt: try reader.optional(.startedAt, Timestamp.parse),
             finishedAt: try reader.optional(.finishedAt, Timestamp.parse),
             parameters: parameters,
+            // Records stored before the format existed were the original's layout.
+            format: stored[ModelField.format.rawValue] == nil ? CSVFormat() : try reader.json(.format, CSVFormat.self),
             shape: DataShape(
                 classes: try reader.json(.classes, [String].self), featureCount: try reader.required(.featureCount, Int.init),
-                sampleCount: try reader.required(.sampleCount, Int.init)),
+                sampleCount: try reader.required(.sampleCount, Int.init),
+                featureNames: stored[ModelField.featureNames.rawValue] == nil ? nil : try reader.json(.featureNames, [String].self),
+                labelName: stored[ModelField.labelName.rawValue]),
             progress: progress, result: result, error: stored[ModelField.error.rawValue],
+            warnings: stored[ModelField.warnings.rawValue] == nil ? [] : try reader.json(.warnings, [String].self),
             attempts: try reader.optional(.attempts, Int.init) ?? 0, worker: stored[ModelField.worker.rawValue])
     }
 }

@@ -32,7 +32,9 @@ public struct ModelStore: ModelRepository {
         let reader = FieldReader(id: id, stored: stored)
         return ModelStatus(
             state: try reader.required(.state, ModelState.init(rawValue:)), error: stored[ModelField.error.rawValue],
-            iteration: try reader.optional(.progressIteration, Int.init), maxIter: try reader.required(.maxIter, Int.init))
+            iteration: try reader.optional(.progressIteration, Int.init), phase: try reader.optional(.phase, TrainingPhase.init(rawValue:)),
+            maxIter: try reader.required(.maxIter, Int.init),
+            warnings: stored[ModelField.warnings.rawValue] == nil ? [] : try reader.json(.warnings, [String].self))
     }
 
     /// The fitted model of a `ready` model: nil when the model or its weights are absent; `CorruptRecordError` when

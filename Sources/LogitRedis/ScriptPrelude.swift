@@ -2,13 +2,14 @@ import LogitCore
 
 /// The Lua tables every script starts with, generated from the Swift enums, so a script names a field, a state, a
 /// counter or a key shape only through them (`F.state`, `S.training`, `STAT.reclaimed`, `prefix .. K.model .. id`)
-/// and never spells a name itself. `ScriptNamesTests` fails if a script uses a name the prelude lacks, or a quoted
+/// (`P.parsing`) and never spells a name itself. `ScriptNamesTests` fails if a script uses a name the prelude lacks, or a quoted
 /// name that should come from it.
 enum ScriptPrelude {
     static let text: String =
         [
             table("F", ModelField.allCases.map { ("\($0)", $0.rawValue) }),
             table("S", ModelState.allCases.map { ("\($0)", $0.rawValue) }),
+            table("P", TrainingPhase.allCases.map { ("\($0)", $0.rawValue) }),
             table("STAT", StatsField.allCases.map { ("\($0)", $0.rawValue) }),
             table("K", KeySchema.Segment.allCases.map { ("\($0)", $0.rawValue) }),
         ].joined(separator: "\n") + "\n"
@@ -17,6 +18,7 @@ enum ScriptPrelude {
     static let tables: [String: Set<String>] = [
         "F": Set(ModelField.allCases.map { "\($0)" }),
         "S": Set(ModelState.allCases.map { "\($0)" }),
+        "P": Set(TrainingPhase.allCases.map { "\($0)" }),
         "STAT": Set(StatsField.allCases.map { "\($0)" }),
         "K": Set(KeySchema.Segment.allCases.map { "\($0)" }),
     ]

@@ -18,7 +18,7 @@ enum Scripts {
             if redis.call('HGET', KEYS[1], F.state) ~= S.queued then return -1 end
             if not redis.call('LPOS', KEYS[2], ARGV[1]) then redis.call('LPUSH', KEYS[2], ARGV[1]) end
             local attempt = redis.call('HINCRBY', KEYS[1], F.attempts, 1)
-            redis.call('HSET', KEYS[1], F.state, S.training, F.startedAt, ARGV[3], F.worker, ARGV[2], F.progressIteration, '0')
+            redis.call('HSET', KEYS[1], F.state, S.training, F.startedAt, ARGV[3], F.worker, ARGV[2], F.progressIteration, '0', F.phase, P.parsing)
             redis.call('HDEL', KEYS[1], F.progressObjective, F.progressUpdatedAt)
             return attempt
             """
@@ -49,7 +49,7 @@ enum Scripts {
             if not holds() then return 0 end
             redis.call('LREM', KEYS[2], 0, ARGV[1])
             redis.call('HSET', KEYS[1], unpack(ARGV, 6))
-            redis.call('HDEL', KEYS[1], F.worker)
+            redis.call('HDEL', KEYS[1], F.worker, F.phase)
             redis.call('DEL', KEYS[3])
             redis.call('HINCRBY', KEYS[4], ARGV[5], 1)
             redis.call('HINCRBYFLOAT', KEYS[4], STAT.trainingSeconds, ARGV[4])
@@ -63,7 +63,7 @@ enum Scripts {
             redis.call('LREM', KEYS[2], 0, ARGV[1])
             redis.call('HINCRBY', KEYS[1], F.attempts, -1)
             redis.call('HSET', KEYS[1], F.state, S.queued)
-            redis.call('HDEL', KEYS[1], F.worker, F.startedAt, F.progressIteration, F.progressObjective, F.progressUpdatedAt)
+            redis.call('HDEL', KEYS[1], F.worker, F.startedAt, F.phase, F.progressIteration, F.progressObjective, F.progressUpdatedAt)
             redis.call('RPUSH', KEYS[3], ARGV[1])
             return 1
             """

@@ -54,8 +54,9 @@ public protocol WorkQueue: Sendable {
     func jobInput(_ id: ModelID) async throws -> JobInput?
     /// Records progress; false when the claim is no longer valid.
     func progress(_ claim: Claim, iteration: Int, objective: Double) async throws -> Bool
-    /// Stores the fitted model, state `ready`; false (nothing written) when the claim is no longer valid.
-    func complete(_ claim: Claim, model: LogisticModel, summary: TrainingSummary) async throws -> Bool
+    /// Stores the fitted model, state `ready`, and `warnings` (about the data and the fit) when there are any; false
+    /// (nothing written) when the claim is no longer valid.
+    func complete(_ claim: Claim, model: LogisticModel, summary: TrainingSummary, warnings: [String]) async throws -> Bool
     /// Ends the job `failed` with a reason; false when the claim is no longer valid.
     func fail(_ claim: Claim, reason: String) async throws -> Bool
     /// Returns the job to the front of the queue without counting the attempt.
@@ -68,22 +69,28 @@ public protocol WorkQueue: Sendable {
 public struct ModelStatus: Sendable, Equatable {
     public var state: ModelState
     public var error: String?
-    /// The iteration reached, while training.
+    /// The iteration reached and the phase, while training.
     public var iteration: Int?
+    public var phase: TrainingPhase?
     public var maxIter: Int
+    public var warnings: [String]
 
-    public init(state: ModelState, error: String?, iteration: Int?, maxIter: Int) {
+    public init(state: ModelState, error: String?, iteration: Int?, phase: TrainingPhase? = nil, maxIter: Int, warnings: [String] = []) {
         self.state = state
         self.error = error
         self.iteration = iteration
+        self.phase = phase
         self.maxIter = maxIter
+        self.warnings = warnings
     }
 
     /// The fields a status read needs.
-    static let fields: [ModelField] = [.state, .error, .progressIteration, .maxIter]
+    static let fields: [ModelField] = [.state, .error, .progressIteration, .phase, .maxIter, .warnings]
 
     init(_ record: ModelRecord) {
-        self.init(state: record.state, error: record.error, iteration: record.progress?.iteration, maxIter: record.parameters.maxIter)
+        self.init(
+            state: record.state, error: record.error, iteration: record.progress?.iteration, phase: record.progress?.phase,
+            maxIter: record.parameters.maxIter, warnings: record.warnings)
     }
 }
 
@@ -104,9 +111,12 @@ public struct JobInput: Sendable {
     public var data: [UInt8]
     /// Nil when the stored parameters are unreadable (the job fails with that reason).
     public var parameters: TrainingParameters?
+    /// How the data is laid out (nil when unreadable).
+    public var format: CSVFormat?
 
-    public init(data: [UInt8], parameters: TrainingParameters?) {
+    public init(data: [UInt8], parameters: TrainingParameters?, format: CSVFormat?) {
         self.data = data
         self.parameters = parameters
+        self.format = format
     }
 }

@@ -30,18 +30,26 @@ struct ModelController: Sendable {
 
     @Sendable func train(_ request: Request, _ context: BasicRequestContext) async throws -> EditedResponse<TrainingAccepted> {
         try authorize(request)
-        guard request.hasCSVContentType else { throw ProblemError(.unsupportedMediaType, OriginalMessages.trainingNotCSV) }
+        let tabSeparated = request.mediaType == "text/tab-separated-values"
+        guard request.hasCSVContentType || tabSeparated else {
+            throw ProblemError(
+                .unsupportedMediaType,
+                OriginalMessages.trainingNotCSV
+                    + " Send Content-Type: text/csv (or text/tab-separated-values); a header row and the label column are read as header= and label= say."
+            )
+        }
         let parameters = try TrainingParameters.parse(query: request.queryItems)
+        let format = try CSVFormat.parse(query: request.queryItems, tabSeparated: tabSeparated)
         let limits = configuration.csvLimits
         let id = ModelID.generate()
         let shape = try await bodies.withBody(of: request, limit: configuration.maxTrainingBytes, limitName: "LOGIT_MAX_TRAINING_BYTES") { body in
             // Validate the whole body before anything is written; large bodies are parsed off the request's thread.
             let shape = try await Self.offload(bytes: body.readableBytes) {
-                try body.withBytes { bytes in try TrainingSet.validate(bytes, limits: limits) }
+                try body.withBytes { bytes in try TrainingSet.validate(bytes, format: format, limits: limits) }
             }
+            try HoldoutSplit.check(labels: shape.labels, classes: shape.classes, fraction: parameters.validationFraction, seed: parameters.seed)
             let record = ModelRecord.queued(
-                parameters: parameters,
-                shape: ModelRecord.DataShape(classes: shape.classes, featureCount: shape.featureCount, sampleCount: shape.rowCount),
+                parameters: parameters, format: format, shape: ModelRecord.DataShape(shape), warnings: shape.warnings,
                 createdAt: Timestamp.nowDate())
             try await repository.create(id, record: record, data: body)
             return shape
@@ -88,21 +96,43 @@ struct ModelController: Sendable {
 
     // MARK: Prediction
 
+    /// A prediction: CSV rows (headerless in feature order, or with a header naming the features in any order, and
+    /// `passthrough=` columns copied to CSV output), or JSON instances. `status` is 202 for the original's `GET` and
+    /// 200 for `POST …/predict`; a model not ready yet is the original's 200 "Model is Training" on `GET` and a 409
+    /// with its state on `POST`.
     func predict(_ request: Request, _ context: BasicRequestContext, status: HTTPResponse.Status) async throws -> Response {
         let id = try context.modelID()
-        guard request.hasCSVContentType else { throw ProblemError(.unsupportedMediaType, OriginalMessages.predictionNotCSV) }
+        let isJSON = request.mediaType == "application/json"
+        guard request.hasCSVContentType || isJSON else {
+            throw ProblemError(
+                .unsupportedMediaType,
+                OriginalMessages.predictionNotCSV + " Send Content-Type: text/csv (rows of features), or application/json ({\"instances\": [[…]]}).")
+        }
+        let passthrough =
+            request.uri.queryParameters.get("passthrough").map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? []
         return try await bodies.withBody(of: request, limit: configuration.maxPredictionBytes, limitName: "LOGIT_MAX_PREDICTION_BYTES") { body in
             guard let model = try await readyModel(id) else {
-                // Queued or training: the original's answer.
                 guard let current = try await repository.status(id) else { throw ProblemError.modelNotFound }
+                guard status == .accepted else {
+                    throw ProblemError(
+                        .conflict,
+                        "The model is \(current.state.rawValue), not ready yet: it can predict once it is ready (see GET /check_model_status/\(id)).",
+                        modelStatus: OriginalMessages.status(current.state), state: current.state)
+                }
+                // The original's answer to its GET while training.
                 return try StatusResponse(modelID: id.rawValue, state: current.state).response(from: request, context: context)
             }
             let wantsCSV = request.headers[.accept].map { $0.lowercased().contains("text/csv") } ?? false
             let bytes = try await Self.offload(bytes: body.readableBytes) { () throws -> [UInt8] in
-                let rows = try body.withBytes { bytes in try FeatureRows.parse(bytes, featureCount: model.featureCount) }
+                let rows =
+                    isJSON
+                    ? try PredictionInstances.rows(body, model: model)
+                    : try body.withBytes { bytes in
+                        try FeatureRows.parse(bytes, featureCount: model.featureCount, featureNames: model.featureNames, passthrough: passthrough)
+                    }
                 let probabilities = model.probabilities(rows.values)
                 return wantsCSV
-                    ? PredictionDocument.csv(model: model, probabilities: probabilities)
+                    ? PredictionDocument.csv(model: model, probabilities: probabilities, passthrough: rows)
                     : PredictionDocument.json(model: model, probabilities: probabilities)
             }
             let contentType = wantsCSV ? "text/csv; charset=utf-8" : "application/json"
@@ -120,7 +150,7 @@ struct ModelController: Sendable {
         case .failed:
             throw ProblemError(
                 .conflict, "\(OriginalMessages.failed): this model cannot predict (\(current.error ?? "unknown reason")).",
-                modelStatus: OriginalMessages.failed)
+                modelStatus: OriginalMessages.failed, state: .failed)
         case .ready:
             if let cached = cache.get(id) { return cached }
             guard let loaded = try await repository.fittedModel(id) else {

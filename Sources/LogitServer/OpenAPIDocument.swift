@@ -48,7 +48,10 @@ enum OpenAPIDocument {
                         "post",
                         operation(
                             "Train a model", "Validates the whole CSV, then queues a training job. Nothing is stored when the body is rejected.",
-                            parameters: trainingParameters, body: csvBody("Training rows: features, then the label (last column)."),
+                            parameters: trainingParameters,
+                            body: csvBody(
+                                "Training rows: features and a label (last by default; see label=), optionally under a header row (see header=).",
+                                types: ["text/csv", "text/tab-separated-values"]),
                             responses: [
                                 ("201", response("Queued. `Location` is /models/{id}.", schema: "Accepted")),
                                 ("400", problem("Malformed CSV (with `line` and `field`) or a bad parameter (with `parameter`).")),
@@ -89,7 +92,7 @@ enum OpenAPIDocument {
                         operation(
                             "Model metadata, or a prediction (the original protocol)",
                             "Without a body and without `Content-Type`: the model's metadata (200). With a `text/csv` body of feature rows: a prediction, answered 202 as the original service does (200 with `status: Model is Training` while queued or training).",
-                            body: csvBody("Feature rows (no label column).", required: false),
+                            body: predictionBody("Feature rows (no label column).", required: false),
                             responses: [
                                 (
                                     "200",
@@ -127,19 +130,21 @@ enum OpenAPIDocument {
                         operation(
                             "Predict",
                             "The same as GET /models/{id} with a body, for clients and proxies that drop GET bodies. `Accept: text/csv` answers CSV: a header `label,<class…>`, then one row per input.",
-                            body: csvBody("Feature rows (no label column)."),
+                            parameters: [
+                                query(
+                                    "passthrough", "string",
+                                    "Comma-separated columns of a headered CSV body to copy into CSV output (before the label), e.g. an id.")
+                            ],
+                            body: predictionBody("Feature rows (no label column)."),
                             responses: [
                                 (
                                     "200",
                                     .object([
-                                        ("description", "Predictions (or `Model is Training`)."),
+                                        ("description", "Predictions."),
                                         (
                                             "content",
                                             .object([
-                                                (
-                                                    "application/json",
-                                                    .object([("schema", .object([("oneOf", .array([ref("Prediction"), ref("Status")]))]))])
-                                                ),
+                                                ("application/json", .object([("schema", ref("Prediction"))])),
                                                 ("text/csv", .object([("schema", .object([("type", "string")]))])),
                                             ])
                                         ),
@@ -147,7 +152,8 @@ enum OpenAPIDocument {
                                 ),
                                 ("400", problem("Malformed or empty CSV, or the wrong number of features.")),
                                 ("404", problem(OriginalMessages.modelNotFound)),
-                                ("409", problem("Training Failed.")), ("408", problem("The body arrived too slowly.")),
+                                ("409", problem("The model is not ready yet (queued or training; `state` says which), or Training Failed.")),
+                                ("408", problem("The body arrived too slowly.")),
                                 ("413", problem("Too large.")), ("415", problem(OriginalMessages.predictionNotCSV)),
                                 ("503", problem("Redis is unavailable, or LOGIT_MAX_INFLIGHT_BODY_BYTES is reached.")),
                             ])
@@ -278,6 +284,20 @@ enum OpenAPIDocument {
             query("validation_fraction", "number", "Fraction held out (0 ≤ f < 1). Default 0."),
             query("seed", "integer", "Seed of the holdout shuffle. Default 0."),
             .object([
+                ("name", "header"), ("in", "query"),
+                (
+                    "description",
+                    "Whether the first row names the columns. auto (default): it does when none of its feature fields is a number. The names are stored and shown, and predictions may then name their columns."
+                ),
+                ("schema", .object([("type", "string"), ("enum", .array(CSVFormat.Header.allCases.map { .string($0.rawValue) }))])),
+            ]),
+            query("label", "string", "The label column: last (default, as the original), first, a column name (needs a header), or a 0-based index."),
+            .object([
+                ("name", "delimiter"), ("in", "query"),
+                ("description", "What separates fields. Default comma; a text/tab-separated-values body means tab."),
+                ("schema", .object([("type", "string"), ("enum", .array(CSVFormat.Delimiter.allCases.map { .string($0.rawValue) }))])),
+            ]),
+            .object([
                 ("name", "class_weight"), ("in", "query"), ("description", "Default none."),
                 ("schema", .object([("type", "string"), ("enum", .array(TrainingParameters.ClassWeight.allCases.map { .string($0.rawValue) }))])),
             ]),
@@ -315,10 +335,57 @@ enum OpenAPIDocument {
         return .object(members)
     }
 
-    static func csvBody(_ description: String, required: Bool = true) -> JSONValue {
+    static func csvBody(_ description: String, required: Bool = true, types: [String] = ["text/csv"]) -> JSONValue {
         .object([
             ("description", .string(description)), ("required", .bool(required)),
-            ("content", .object([("text/csv", .object([("schema", .object([("type", "string")]))]))])),
+            ("content", .object(types.map { ($0, .object([("schema", .object([("type", "string")]))])) })),
+        ])
+    }
+
+    /// A prediction body: CSV rows (headerless in feature order, or under a header naming the features in any
+    /// order), or JSON instances.
+    static func predictionBody(_ description: String, required: Bool = true) -> JSONValue {
+        let instances: JSONValue = .object([
+            ("type", "object"), ("required", .array(["instances"])),
+            (
+                "properties",
+                .object([
+                    (
+                        "instances",
+                        .object([
+                            ("type", "array"),
+                            (
+                                "items",
+                                .object([
+                                    (
+                                        "oneOf",
+                                        .array([
+                                            .object([("type", "array"), ("items", .object([("type", "number")]))]),
+                                            .object([("type", "object"), ("additionalProperties", .object([("type", "number")]))]),
+                                        ])
+                                    )
+                                ])
+                            ),
+                        ])
+                    )
+                ])
+            ),
+        ])
+        return .object([
+            (
+                "description",
+                .string(
+                    description
+                        + " CSV: headerless in the model's feature order, or under a header naming them in any order. JSON: {\"instances\": [[…], …]} or, for a model with feature names, [{\"name\": value, …}]."
+                )
+            ), ("required", .bool(required)),
+            (
+                "content",
+                .object([
+                    ("text/csv", .object([("schema", .object([("type", "string")]))])),
+                    ("application/json", .object([("schema", instances)])),
+                ])
+            ),
         ])
     }
 

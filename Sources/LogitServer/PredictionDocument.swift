@@ -30,15 +30,22 @@ enum PredictionDocument {
         return output
     }
 
-    /// A header `label,<class 1>,…,<class K>`, then per row the predicted label and one probability per class.
-    static func csv(model: LogisticModel, probabilities: [Double]) -> [UInt8] {
+    /// A header `label,<class 1>,…,<class K>`, then per row the predicted label and one probability per class;
+    /// the rows' `passthrough` columns (if any) come first, as they were sent.
+    static func csv(model: LogisticModel, probabilities: [Double], passthrough rows: FeatureRows? = nil) -> [UInt8] {
         let k = model.classes.count
         let predicted = model.predictedClasses(probabilities: probabilities)
         let encodedClasses = model.classes.map { Array(csvField($0).utf8) }
-        var output: [UInt8] = Array("label".utf8)
+        let kept = rows?.passthroughNames.count ?? 0
+        var output: [UInt8] = []
+        for name in rows?.passthroughNames ?? [] { output += Array(csvField(name).utf8) + [UInt8(ascii: ",")] }
+        output += Array("label".utf8)
         for name in encodedClasses { output += [UInt8(ascii: ",")] + name }
         output.append(UInt8(ascii: "\n"))
         for (row, label) in predicted.enumerated() {
+            if let rows, kept > 0 {
+                for value in rows.passthrough[(row * kept)..<((row + 1) * kept)] { output += Array(csvField(value).utf8) + [UInt8(ascii: ",")] }
+            }
             output += encodedClasses[label]
             for c in 0..<k {
                 output.append(UInt8(ascii: ","))

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import LogitAPI
+import LogitCore
 
 /// An error answered as RFC 9457 `application/problem+json` (the `Problem` document). Every expected failure
 /// becomes one of these, in one place per cause.
@@ -12,11 +13,11 @@ public struct ProblemError: HTTPResponseError, Sendable {
 
     public init(
         _ status: HTTPResponse.Status, _ detail: String, line: Int? = nil, field: Int? = nil, parameter: String? = nil,
-        modelStatus: String? = nil, headers: HTTPFields = [:]
+        modelStatus: String? = nil, state: ModelState? = nil, headers: HTTPFields = [:]
     ) {
         self.problem = Problem(
             status: status.code, title: status.reasonPhrase, detail: detail, line: line, field: field, parameter: parameter,
-            modelStatus: modelStatus)
+            modelStatus: modelStatus, state: state)
         self.headers = headers
     }
 

@@ -4,12 +4,14 @@ import LogitRedis
 import NIOCore
 
 extension Request {
-    /// True when `Content-Type` is `text/csv` (parameters such as `charset` allowed).
-    var hasCSVContentType: Bool {
-        guard let value = headers[.contentType] else { return false }
-        let mediaType = value.split(separator: ";", maxSplits: 1).first ?? ""
-        return mediaType.trimmingCharacters(in: .whitespaces).lowercased() == "text/csv"
+    /// The `Content-Type` without parameters, lowercased (`text/csv; charset=utf-8` → `text/csv`); empty when absent.
+    var mediaType: String {
+        guard let value = headers[.contentType] else { return "" }
+        return (value.split(separator: ";", maxSplits: 1).first ?? "").trimmingCharacters(in: .whitespaces).lowercased()
     }
+
+    /// True when `Content-Type` is `text/csv` (parameters such as `charset` allowed).
+    var hasCSVContentType: Bool { mediaType == "text/csv" }
 
     var hasContentType: Bool { headers[.contentType] != nil }
 

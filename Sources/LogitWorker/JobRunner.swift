@@ -24,7 +24,7 @@ struct JobRunner {
 
     /// What the fit ended with.
     enum Outcome: Sendable {
-        case fitted(LogisticModel, TrainingSummary)
+        case fitted(LogisticModel, TrainingSummary, warnings: [String])
         case failed(String)
         case cancelled
     }
@@ -40,13 +40,13 @@ struct JobRunner {
             return
         }
         switch outcome {
-        case .fitted(let model, let summary):
+        case .fitted(let model, let summary, let warnings):
             logger.info(
                 "Training finished",
                 metadata: [
                     "n_iter": "\(summary.nIter)", "objective": "\(summary.objective)", "seconds": "\(summary.trainingSeconds)",
                 ])
-            await settle("store the model") { try await queue.complete(claim, model: model, summary: summary) }
+            await settle("store the model") { try await queue.complete(claim, model: model, summary: summary, warnings: warnings) }
         case .failed(let reason):
             logger.warning("Training failed", metadata: ["reason": "\(reason)"])
             await settle("store the failure") { try await queue.fail(claim, reason: reason) }
@@ -64,7 +64,7 @@ struct JobRunner {
         guard let input = try await retryingWhileUnavailable({ try await queue.jobInput(claim.id) }) else {
             return .failed("the job's training data is missing from Redis")
         }
-        guard let parameters = input.parameters else { return .failed("the job's parameters are unreadable") }
+        guard let parameters = input.parameters, let format = input.format else { return .failed("the job's parameters are unreadable") }
         let data = input.data
         let shared = FitState()
         let limits = configuration.csvLimits
@@ -74,16 +74,21 @@ struct JobRunner {
                     return try await threads.runIfActive { () -> Outcome in
                         let set: TrainingSet
                         do {
-                            set = try TrainingSet.parse(data, limits: limits)
+                            set = try TrainingSet.parse(data, format: format, limits: limits)
                         } catch {
                             return .failed("the training data is unreadable: \(error)")
                         }
+                        let (featureNames, dataWarnings) = (set.featureNames, set.warnings)
                         do {
-                            let (model, summary) = try Trainer.fit(consume set, parameters: parameters) { progress in
+                            var (model, summary) = try Trainer.fit(consume set, parameters: parameters) { progress in
                                 shared.latest.withLock { $0 = progress }
                                 return !shared.lost.load(ordering: .relaxed) && !signals.abandonJobs.load(ordering: .relaxed)
                             }
-                            return .fitted(model, summary)
+                            model.featureNames = featureNames
+                            switch FitReview.review(summary, parameters: parameters) {
+                            case .failed(let reason): return .failed(reason)
+                            case .ready(let warnings): return .fitted(model, summary, warnings: dataWarnings + warnings)
+                            }
                         } catch TrainingError.cancelled {
                             return .cancelled
                         } catch {

@@ -91,6 +91,7 @@ enum TrainingProgressReport {
             }
             if metadata.state == .ready || metadata.state == .failed {
                 if interactive { StandardStreams.error("\n") }
+                for warning in metadata.warnings ?? [] { StandardStreams.error("warning: \(warning)\n") }
                 return metadata
             }
             try? await Task.sleep(for: .milliseconds(250))
@@ -109,6 +110,7 @@ enum TrainingProgressReport {
         case .failed:
             return "failed: \(metadata.error ?? "no reason given")"
         case .queued, .training:
+            if metadata.progress.phase == .parsing { return "training: reading the data" }
             var line = "\(metadata.state.rawValue): iteration \(metadata.progress.iteration) of at most \(metadata.progress.maxIter)"
             if let objective = metadata.progress.objective { line += String(format: ", objective %.10g", objective) }
             return line

@@ -14,10 +14,13 @@ import Testing
         return ModelRecord(
             state: .ready, createdAt: Timestamp.parse("2026-11-23T15:04:05.123Z")!, startedAt: Timestamp.parse("2026-11-23T15:04:06.001Z")!,
             finishedAt: Timestamp.parse("2026-11-23T15:04:07.999Z")!, parameters: parameters,
-            shape: ModelRecord.DataShape(classes: ["a", "b,c", "\"d\""], featureCount: 4, sampleCount: 150),
-            progress: ModelRecord.Progress(iteration: 12, objective: 0.125, updatedAt: Timestamp.parse("2026-11-23T15:04:07.500Z")!),
+            format: CSVFormat(header: .present, label: .name("species"), delimiter: .tab),
+            shape: ModelRecord.DataShape(
+                classes: ["a", "b,c", "\"d\""], featureCount: 4, sampleCount: 150, featureNames: ["w", "x", "y", "z"], labelName: "species"),
+            progress: ModelRecord.Progress(
+                phase: .fitting, iteration: 12, objective: 0.125, updatedAt: Timestamp.parse("2026-11-23T15:04:07.500Z")!),
             result: ModelRecord.FitResult(summary: TestFit.summary(), coefficients: Coefficients(TestFit.model)), error: "a reason",
-            attempts: 2, worker: "host-1-abc")
+            warnings: ["a warning"], attempts: 2, worker: "host-1-abc")
     }
 
     @Test func everyMemberSurvivesTheHash() throws {

@@ -12,7 +12,7 @@ import Testing
         try await TestService.run(memory: true) { service in
             let id = try await service.train(String(decoding: Fixtures.bytes("iris.csv"), as: UTF8.self))
             try await service.waitForStatus(id, .ready)
-            _ = try await service.request(.get, "/models/\(id)", contentType: "application/json", body: "1")  // a 415
+            _ = try await service.request(.get, "/models/\(id)", contentType: "text/plain", body: "1")  // a 415
             try await waitUntil("the worker to count the job") {
                 try await service.request(.get, "/metrics").text.contains("logit_jobs_total{outcome=\"ready\"} 1")
             }

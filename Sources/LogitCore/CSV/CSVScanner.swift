@@ -13,13 +13,15 @@ public protocol CSVVisitor {
 /// it allocates nothing per field (quoted fields with `""` reuse one scratch buffer).
 public enum CSVScanner {
     private static let quote = UInt8(ascii: "\"")
-    private static let comma = UInt8(ascii: ",")
     private static let newline = UInt8(ascii: "\n")
     private static let carriageReturn = UInt8(ascii: "\r")
     private static let space = UInt8(ascii: " ")
     private static let tab = UInt8(ascii: "\t")
 
-    public static func scan(_ data: UnsafeBufferPointer<UInt8>, into visitor: inout some CSVVisitor) throws(CSVError) {
+    /// Scans `data`, fields separated by `delimiter` (a comma by default).
+    public static func scan(
+        _ data: UnsafeBufferPointer<UInt8>, delimiter comma: UInt8 = UInt8(ascii: ","), into visitor: inout some CSVVisitor
+    ) throws(CSVError) {
         guard let base = data.baseAddress, data.count > 0 else { return }
         let end = data.count
         var position = 0
@@ -70,7 +72,8 @@ public enum CSVScanner {
                     }
                     scratch.append(contentsOf: UnsafeBufferPointer(start: base + segmentStart, count: cursor - segmentStart))
                     cursor += 1  // the closing quote
-                    while cursor < end && (base[cursor] == space || base[cursor] == tab) { cursor += 1 }
+                    // Spaces (and tabs, unless they separate fields) may follow the closing quote.
+                    while cursor < end && (base[cursor] == space || (base[cursor] == tab && comma != tab)) { cursor += 1 }
                     if cursor < end && base[cursor] != comma && base[cursor] != newline
                         && !(base[cursor] == carriageReturn && cursor + 1 < end && base[cursor + 1] == newline)
                     {

@@ -9,6 +9,9 @@ public struct LogisticModel: Codable, Sendable, Equatable {
     public var weights: [Double]
     /// One per row.
     public var intercepts: [Double]
+    /// The features' names, in order, when the training body had a header: predictions may then name their
+    /// columns in any order.
+    public var featureNames: [String]? = nil
 
     public var featureCount: Int { standardizer.mean.count }
     public var isBinary: Bool { classes.count == 2 }

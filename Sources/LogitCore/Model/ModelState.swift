@@ -2,3 +2,8 @@
 public enum ModelState: String, Sendable, Codable, CaseIterable {
     case queued, training, ready, failed
 }
+
+/// What a worker is doing with a model it trains: reading the training data, then fitting.
+public enum TrainingPhase: String, Sendable, Codable, CaseIterable {
+    case parsing, fitting
+}

@@ -101,8 +101,11 @@ public struct TrainingParameters: Codable, Sendable, Equatable {
             case "class_weight":
                 guard let weight = ClassWeight(rawValue: text.lowercased()) else { throw ParameterError(name, value, "none or balanced") }
                 parameters.classWeight = weight
+            case _ where CSVFormat.names.contains(name):
+                continue  // the body's layout: `CSVFormat.parse`
             default:
-                throw ParameterError(name, value, "one of the known parameters: \(names.joined(separator: ", "))", unknown: true)
+                throw ParameterError(
+                    name, value, "one of the known parameters: \((names + CSVFormat.names).joined(separator: ", "))", unknown: true)
             }
         }
         if parameters.learningRate != nil {
