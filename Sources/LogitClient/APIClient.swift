@@ -47,9 +47,15 @@ public struct APIClient: Sendable {
 
     /// Predictions for feature rows (headerless CSV), as CSV: a `label,<class…>` header, then a row per input.
     /// Throws `notReady` while the model is queued or training.
-    public func predict(_ id: String, csv: Data) async throws(ClientError) -> Data {
+    public func predict(_ id: String, csv: Data, passthrough: [String] = []) async throws(ClientError) -> Data {
+        var path = APIPath.filled(APIPath.predict, id: id)
+        if !passthrough.isEmpty {
+            var components = URLComponents()
+            components.queryItems = [URLQueryItem(name: "passthrough", value: passthrough.joined(separator: ","))]
+            path += "?" + (components.percentEncodedQuery ?? "")
+        }
         do throws(ClientError) {
-            return try await send("POST", APIPath.filled(APIPath.predict, id: id), contentType: "text/csv", accept: "text/csv", body: csv).body
+            return try await send("POST", path, contentType: "text/csv", accept: "text/csv", body: csv).body
         } catch {
             // A 409 whose state is queued or training: not ready yet (a failed model's 409 is a plain problem).
             if case .conflict(let problem) = error, let state = problem.state, state == .queued || state == .training {

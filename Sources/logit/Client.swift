@@ -136,8 +136,13 @@ struct Status: AsyncParsableCommand {
 
 struct Predict: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Predict feature rows (headerless CSV) and print CSV: a label,<class…> header, then a row per input.",
-        discussion: "A model still queued or training is an error (exit 1), unless --wait: then it waits for the fit to end.")
+        abstract: "Predict feature rows (CSV) and print CSV: a label,<class…> header, then a row per input.",
+        discussion: """
+            Rows are headerless in the model's feature order, or under a header naming the features (any order). A file \
+            of any size is sent in requests of at most --chunk-bytes, cut at row boundaries (the header repeated), and \
+            the output is written in order. A model still queued or training is an error (exit 1), unless --wait: then \
+            it waits for the fit to end.
+            """)
 
     @OptionGroup var options: ClientOptions
 
@@ -150,15 +155,32 @@ struct Predict: AsyncParsableCommand {
     @Flag(help: "If the model is still training, wait for it (progress on standard error), then predict.")
     var wait = false
 
+    @Option(help: "Columns of a headered file to copy into the output (comma-separated), e.g. an id.")
+    var passthrough: String?
+
+    @Option(help: "Largest request body; keep it under the API's LOGIT_MAX_PREDICTION_BYTES (default 64 MiB).")
+    var chunkBytes = 16 << 20
+
+    func validate() throws {
+        guard chunkBytes >= 1024 else { throw ValidationError("--chunk-bytes must be at least 1024") }
+    }
+
     func run() async throws {
         let body = try readBody(file)
+        let columns = passthrough.map { $0.split(separator: ",").map(String.init) } ?? []
         try await runClientCall(options) { client async throws(ClientError) in
-            do throws(ClientError) {
-                StandardStreams.output(try await client.predict(id, csv: body))
-            } catch {
-                guard case .notReady = error, wait else { throw error }
-                _ = try await TrainingProgressReport.waitForEnd(of: id, client: client)
-                StandardStreams.output(try await client.predict(id, csv: body))
+            for (index, chunk) in CSVChunks.split(body, maxBytes: chunkBytes).enumerated() {
+                var output: Data
+                do throws(ClientError) {
+                    output = try await client.predict(id, csv: chunk, passthrough: columns)
+                } catch {
+                    guard case .notReady = error, wait, index == 0 else { throw error }
+                    _ = try await TrainingProgressReport.waitForEnd(of: id, client: client)
+                    output = try await client.predict(id, csv: chunk, passthrough: columns)
+                }
+                // Every answer starts with the output's header line; print it once.
+                if index > 0, let newline = output.firstIndex(of: UInt8(ascii: "\n")) { output = output[(newline + 1)...] }
+                StandardStreams.output(output)
             }
         }
     }

@@ -117,4 +117,34 @@ import Testing
             #expect(early.output.contains("is not ready yet (queued)"), "\(early.output)")
         }
     }
+
+    /// `logit predict` cuts a file larger than --chunk-bytes into requests at row boundaries (the header repeated)
+    /// and writes the answers in order, with one header; `--passthrough` copies a column.
+    @Test func aLargeFileIsPredictedInPiecesInOrder() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("logit-chunks-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let iris = directory.appendingPathComponent("iris.csv").path
+        try Data(Fixtures.bytes("iris.csv")).write(to: URL(fileURLWithPath: iris))
+        let rows = directory.appendingPathComponent("rows.csv").path
+        let body =
+            "id,petal_width,petal_length,sepal_width,sepal_length\n"
+            + (0..<600).map { $0 % 3 == 0 ? "r\($0),2.3,5.1,3.1,6.9" : "r\($0),0.2,1.4,3.5,5.1" }.joined(separator: "\n") + "\n"
+        try Data(body.utf8).write(to: URL(fileURLWithPath: rows))
+        let named = directory.appendingPathComponent("named.csv").path
+        let renamed = String(decoding: Fixtures.bytes("iris.csv"), as: UTF8.self)
+        try Data(("sepal_length,sepal_width,petal_length,petal_width,species\n" + renamed).utf8).write(to: URL(fileURLWithPath: named))
+
+        try await TestService.run(live: true, memory: true) { service in
+            let url = "http://127.0.0.1:\(try #require(service.client.port))"
+            let id = try await logit(["train", named, "--wait", "--url", url]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+            let predicted = try await logit(["predict", id, rows, "--url", url, "--chunk-bytes", "2048", "--passthrough", "id"])
+            #expect(predicted.status == 0)
+            let lines = predicted.output.split(separator: "\n")
+            #expect(lines.first == "id,label,setosa,versicolor,virginica")
+            #expect(lines.count == 601, "one header, then every row once")
+            let expected = (0..<600).map { $0 % 3 == 0 ? "r\($0),virginica" : "r\($0),setosa" }
+            #expect(lines.dropFirst().map { $0.split(separator: ",").prefix(2).joined(separator: ",") } == expected)
+        }
+    }
 }
