@@ -1,3 +1,4 @@
+import CLogitSystem
 import Hummingbird
 import NIOCore
 import Synchronization
@@ -36,8 +37,23 @@ final class BodyBudget: Sendable {
     ///
     /// The buffer is allocated once at the size `Content-Length` announces, so that a large upload costs its size,
     /// not the up-to-2× of a buffer grown by doubling.
+    ///
+    /// After a body of `trimThreshold` bytes or more, the freed memory goes back to the system (`malloc_trim`):
+    /// glibc keeps a freed large buffer's pages in its arenas otherwise, and an idle API stayed at several times its
+    /// start size after large uploads.
     func withBody<T>(
         of request: Request, limit: Int, limitName: String, _ body: (ByteBuffer) async throws -> T
+    ) async throws -> T {
+        var received = 0
+        defer { if received >= Self.trimThreshold { logit_release_free_heap() } }
+        return try await collect(request, limit: limit, limitName: limitName, received: &received, body)
+    }
+
+    /// Bodies at least this large give their memory back to the system once answered.
+    static let trimThreshold = 8 << 20
+
+    private func collect<T>(
+        _ request: Request, limit: Int, limitName: String, received: inout Int, _ body: (ByteBuffer) async throws -> T
     ) async throws -> T {
         let announced = request.headers[.contentLength].flatMap { Int($0) }
         if let announced, announced > limit { throw Self.tooLarge(limit, limitName) }
@@ -57,6 +73,7 @@ final class BodyBudget: Sendable {
             }
             var fragment = fragment
             buffer.writeBuffer(&fragment)
+            received = buffer.readableBytes
         }
         return try await body(buffer)
     }

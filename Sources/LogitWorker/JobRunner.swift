@@ -1,3 +1,4 @@
+import CLogitSystem
 import Foundation
 import Logging
 import LogitCore
@@ -30,6 +31,9 @@ struct JobRunner {
     }
 
     func run(_ signals: WorkerSignals, threads: NIOThreadPool) async {
+        // The job's data and matrix are freed when this returns: give the memory back to the system (glibc keeps a
+        // large freed block's pages in its arenas otherwise).
+        defer { logit_release_free_heap() }
         logger.info("Training started")
         let outcome: Outcome
         do {
