@@ -390,3 +390,14 @@ class LoadThreads:
         for thread in self.threads:
             thread.join(timeout)
         return not any(thread.is_alive() for thread in self.threads)
+
+
+def reset_peak_rss(pid):
+    """Resets VmHWM of a process (writes 5 to /proc/<pid>/clear_refs; Linux 4.0+, same user or root), so that a
+    later `proc_status(pid)["VmHWM"]` is the peak since now. False when it could not be done."""
+    try:
+        with open(f"/proc/{pid}/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
