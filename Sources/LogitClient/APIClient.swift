@@ -27,12 +27,16 @@ public struct APIClient: Sendable {
         self.session = URLSession(configuration: configuration)
     }
 
-    /// Queues a training job: `csv` is headerless CSV with the label last; `parameters` go in the query string.
-    public func train(csv: Data, parameters: [(name: String, value: String)] = []) async throws(ClientError) -> TrainingAccepted {
+    /// Queues a training job: `csv` is the training CSV; `parameters` (and the layout: header, label, delimiter) go
+    /// in the query string. `uploaded` hears the bytes sent so far and the total, as the body goes out.
+    public func train(
+        csv: Data, parameters: [(name: String, value: String)] = [], uploaded: (@Sendable (Int64, Int64) -> Void)? = nil
+    ) async throws(ClientError) -> TrainingAccepted {
         var components = URLComponents()
         components.queryItems = parameters.isEmpty ? nil : parameters.map { URLQueryItem(name: $0.name, value: $0.value) }
         let query = components.percentEncodedQuery.map { "?" + $0 } ?? ""
-        return try decode(TrainingAccepted.self, try await send("POST", APIPath.models + query, contentType: "text/csv", body: csv).body)
+        let answer = try await send("POST", APIPath.models + query, contentType: "text/csv", body: csv, uploaded: uploaded)
+        return try decode(TrainingAccepted.self, answer.body)
     }
 
     /// The model's metadata as the JSON text the server sent.
@@ -76,7 +80,8 @@ public struct APIClient: Sendable {
     }
 
     func send(
-        _ method: String, _ path: String, contentType: String? = nil, accept: String? = nil, body: Data? = nil
+        _ method: String, _ path: String, contentType: String? = nil, accept: String? = nil, body: Data? = nil,
+        uploaded: (@Sendable (Int64, Int64) -> Void)? = nil
     ) async throws(ClientError) -> (body: Data, contentType: String) {
         guard let url = URL(string: baseURL + path), url.scheme == "http" || url.scheme == "https" else {
             throw .unreachable(baseURL, "not an http(s) URL")
@@ -90,7 +95,11 @@ public struct APIClient: Sendable {
         let response: HTTPURLResponse
         do {
             let (received, answer) =
-                if let body { try await session.upload(for: request, from: body) } else { try await session.data(for: request) }
+                if let body {
+                    try await session.upload(for: request, from: body, delegate: uploaded.map(UploadProgress.init))
+                } else {
+                    try await session.data(for: request)
+                }
             guard let answer = answer as? HTTPURLResponse else { throw URLError(.badServerResponse) }
             (data, response) = (received, answer)
         } catch {
@@ -147,5 +156,18 @@ extension ClientError {
     var withoutDocument: ClientError {
         if case .conflict(let problem) = self { return .problem(status: problem.status, detail: problem.detail) }
         return self
+    }
+}
+
+/// Hands a request body's progress (bytes sent, total) to a closure, as `URLSession` reports it.
+final class UploadProgress: NSObject, URLSessionTaskDelegate, Sendable {
+    let report: @Sendable (Int64, Int64) -> Void
+
+    init(_ report: @escaping @Sendable (Int64, Int64) -> Void) { self.report = report }
+
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, didSendBodyData bytesSent: Int64, totalBytesSent: Int64, totalBytesExpectedToSend: Int64
+    ) {
+        report(totalBytesSent, totalBytesExpectedToSend)
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import LogitAPI
 import LogitClient
 import LogitCore
+import Synchronization
 
 /// Where the API is, for every client subcommand.
 struct ClientOptions: ParsableArguments {
@@ -62,7 +63,7 @@ struct Train: AsyncParsableCommand {
             return (name: String(parts[0]), value: parts.count > 1 ? String(parts[1]) : "")
         }
         try await runClientCall(options) { client async throws(ClientError) in
-            let accepted = try await client.train(csv: body, parameters: pairs)
+            let accepted = try await client.train(csv: body, parameters: pairs, uploaded: UploadReport.forBody(of: body.count))
             guard wait else {
                 StandardStreams.output(accepted.modelID + "\n")
                 return
@@ -214,5 +215,29 @@ struct Delete: AsyncParsableCommand {
 
     func run() async throws {
         try await runClientCall(options) { client async throws(ClientError) in try await client.delete(id) }
+    }
+}
+
+/// `logit train`'s upload progress on standard error, for a body of 8 MiB or more: a line rewritten in place at a
+/// terminal, else a line per quarter.
+enum UploadReport {
+    static func forBody(of size: Int) -> (@Sendable (Int64, Int64) -> Void)? {
+        guard size >= 8 << 20 else { return nil }
+        let interactive = isatty(STDERR_FILENO) != 0
+        let shown = Mutex(-1)
+        return { sent, total in
+            guard total > 0 else { return }
+            let percent = Int(sent * 100 / total)
+            let step = interactive ? percent : percent / 25 * 25
+            guard
+                shown.withLock({ previous in
+                    guard step > previous else { return false }
+                    previous = step
+                    return true
+                })
+            else { return }
+            let line = String(format: "uploading: %d%% of %.1f MB", step, Double(total) / 1e6)
+            StandardStreams.error(interactive ? "\r\u{1B}[K" + line + (step == 100 ? "\n" : "") : line + "\n")
+        }
     }
 }

@@ -147,4 +147,17 @@ import Testing
             #expect(lines.dropFirst().map { $0.split(separator: ",").prefix(2).joined(separator: ",") } == expected)
         }
     }
+
+    /// `logit train` shows upload progress for a body of 8 MiB or more (a line per quarter when not at a terminal).
+    @Test func aLargeTrainingFileShowsUploadProgress() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("logit-upload-\(UUID().uuidString).csv")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data(String(repeating: "1.25,2.5,a\n3.75,0.5,b\n", count: 400_000).utf8).write(to: file)
+        try await TestService.run(worker: false, live: true, memory: true) { service in
+            let url = "http://127.0.0.1:\(try #require(service.client.port))"
+            let trained = try await logit(["train", file.path, "--url", url], errors: true)
+            #expect(trained.status == 0, "\(trained.output.suffix(300))")
+            #expect(trained.output.contains("uploading: 100% of 8.8 MB"), "\(trained.output.prefix(300))")
+        }
+    }
 }
