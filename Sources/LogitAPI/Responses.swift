@@ -45,6 +45,30 @@ public struct TrainingAccepted: APIResponse, Equatable {
     public static var example: Self { TrainingAccepted(modelID: Examples.id) }
 }
 
+/// How a fit is going: its phase while training, the iteration reached, and the objective there.
+public struct FitProgress: Codable, Sendable, Equatable {
+    /// While training: parsing the data, then fitting.
+    public var phase: TrainingPhase?
+    public var iteration: Int
+    public var maxIter: Int
+    public var objective: Double?
+    public var updatedAt: String?
+
+    public init(phase: TrainingPhase? = nil, iteration: Int, maxIter: Int, objective: Double? = nil, updatedAt: String? = nil) {
+        self.phase = phase
+        self.iteration = iteration
+        self.maxIter = maxIter
+        self.objective = objective
+        self.updatedAt = updatedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case phase, iteration, objective
+        case maxIter = "max_iter"
+        case updatedAt = "updated_at"
+    }
+}
+
 /// `GET /check_model_status/{id}`, and a prediction asked of a model that is not ready yet.
 public struct StatusResponse: APIResponse, Equatable {
     /// The original's text: `Model is Training`, `Ready to Use` or `Training Failed`.
@@ -52,31 +76,13 @@ public struct StatusResponse: APIResponse, Equatable {
     public var modelID: String
     public var state: ModelState
     /// While training.
-    public var progress: Progress?
+    public var progress: FitProgress?
     /// Why the model failed.
     public var error: String?
     /// What a person should know about the data or the fit (e.g. it stopped before converging).
     public var warnings: [String]?
 
-    public struct Progress: Codable, Sendable, Equatable {
-        /// Parsing the training data, then fitting.
-        public var phase: TrainingPhase?
-        public var iteration: Int
-        public var maxIter: Int
-
-        public init(phase: TrainingPhase? = nil, iteration: Int, maxIter: Int) {
-            self.phase = phase
-            self.iteration = iteration
-            self.maxIter = maxIter
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case phase, iteration
-            case maxIter = "max_iter"
-        }
-    }
-
-    public init(modelID: String, state: ModelState, progress: Progress? = nil, error: String? = nil, warnings: [String]? = nil) {
+    public init(modelID: String, state: ModelState, progress: FitProgress? = nil, error: String? = nil, warnings: [String]? = nil) {
         self.status = OriginalMessages.status(state)
         self.modelID = modelID
         self.state = state
@@ -92,7 +98,8 @@ public struct StatusResponse: APIResponse, Equatable {
 
     public static var example: Self {
         StatusResponse(
-            modelID: Examples.id, state: .training, progress: Progress(phase: .fitting, iteration: 12, maxIter: 10000),
+            modelID: Examples.id, state: .training,
+            progress: FitProgress(phase: .fitting, iteration: 12, maxIter: 10000, objective: 0.25, updatedAt: Examples.time),
             error: "worker lost 3 times", warnings: [Examples.warning])
     }
     public static var minimalExample: Self { StatusResponse(modelID: Examples.id, state: .ready) }
@@ -116,39 +123,16 @@ public struct ModelMetadata: APIResponse, Equatable {
     /// With a header row: the features' names, in order (predictions may name their columns), and the label's.
     public var featureNames: [String]?
     public var labelName: String?
-    public var progress: Progress
+    public var progress: FitProgress
     public var summary: TrainingSummary?
     public var coefficients: Coefficients?
     public var error: String?
     public var warnings: [String]?
 
-    public struct Progress: Codable, Sendable, Equatable {
-        /// While training: parsing, then fitting.
-        public var phase: TrainingPhase?
-        public var iteration: Int
-        public var maxIter: Int
-        public var objective: Double?
-        public var updatedAt: String?
-
-        public init(phase: TrainingPhase? = nil, iteration: Int, maxIter: Int, objective: Double?, updatedAt: String?) {
-            self.phase = phase
-            self.iteration = iteration
-            self.maxIter = maxIter
-            self.objective = objective
-            self.updatedAt = updatedAt
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case phase, iteration, objective
-            case maxIter = "max_iter"
-            case updatedAt = "updated_at"
-        }
-    }
-
     public init(
         modelID: String, state: ModelState, createdAt: String, startedAt: String?, finishedAt: String?, attempts: Int,
         params: TrainingParameters, format: CSVFormat, classes: [String], featureCount: Int, sampleCount: Int, featureNames: [String]?,
-        labelName: String?, progress: Progress, summary: TrainingSummary?, coefficients: Coefficients?, error: String?, warnings: [String]?
+        labelName: String?, progress: FitProgress, summary: TrainingSummary?, coefficients: Coefficients?, error: String?, warnings: [String]?
     ) {
         self.modelID = modelID
         self.status = OriginalMessages.status(state)
@@ -188,7 +172,7 @@ public struct ModelMetadata: APIResponse, Equatable {
             modelID: Examples.id, state: .ready, createdAt: Examples.time, startedAt: Examples.time, finishedAt: Examples.time, attempts: 1,
             params: Examples.parameters, format: CSVFormat(header: .present, label: .name("species"), delimiter: .semicolon),
             classes: ["setosa", "versicolor"], featureCount: 2, sampleCount: 100, featureNames: ["petal length", "petal width"],
-            labelName: "species", progress: Progress(phase: .fitting, iteration: 9, maxIter: 10000, objective: 0.21, updatedAt: Examples.time),
+            labelName: "species", progress: FitProgress(phase: .fitting, iteration: 9, maxIter: 10000, objective: 0.21, updatedAt: Examples.time),
             summary: Examples.summary, coefficients: Coefficients(coef: [[0.5, -1.25]], intercept: [0.1]), error: "reason",
             warnings: [Examples.warning])
     }
@@ -196,7 +180,7 @@ public struct ModelMetadata: APIResponse, Equatable {
         ModelMetadata(
             modelID: Examples.id, state: .queued, createdAt: Examples.time, startedAt: nil, finishedAt: nil, attempts: 0,
             params: TrainingParameters(), format: CSVFormat(), classes: ["setosa", "versicolor"], featureCount: 2, sampleCount: 100,
-            featureNames: nil, labelName: nil, progress: Progress(iteration: 0, maxIter: 10000, objective: nil, updatedAt: nil), summary: nil,
+            featureNames: nil, labelName: nil, progress: FitProgress(iteration: 0, maxIter: 10000), summary: nil,
             coefficients: nil, error: nil, warnings: nil)
     }
 }

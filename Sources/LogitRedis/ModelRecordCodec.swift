@@ -43,15 +43,9 @@ extension ModelRecord {
     /// Reads a record from its hash fields (names as stored). Throws `CorruptRecordError` naming the first field
     /// that is missing or unreadable.
     public init(id: ModelID, fields stored: [String: String]) throws(CorruptRecordError) {
-        var reader = FieldReader(id: id, stored: stored)
+        let reader = FieldReader(id: id, stored: stored)
         let parameters = try reader.json(.params, TrainingParameters.self)
-        var progress: Progress? = nil
-        if let iteration = try reader.optional(.progressIteration, Int.init) {
-            progress = Progress(
-                phase: try reader.optional(.phase, TrainingPhase.init(rawValue:)), iteration: iteration,
-                objective: try reader.optional(.progressObjective, Double.init),
-                updatedAt: try reader.optional(.progressUpdatedAt, Timestamp.parse))
-        }
+        let progress = try reader.progress()
         var result: FitResult? = nil
         if stored[ModelField.summary.rawValue] != nil || stored[ModelField.coefficients.rawValue] != nil {
             result = FitResult(
@@ -80,6 +74,14 @@ extension ModelRecord {
 struct FieldReader {
     let id: ModelID
     let stored: [String: String]
+
+    /// The progress fields, as the record's `Progress`; nil before the first claim.
+    func progress() throws(CorruptRecordError) -> ModelRecord.Progress? {
+        guard let iteration = try optional(.progressIteration, Int.init) else { return nil }
+        return ModelRecord.Progress(
+            phase: try optional(.phase, TrainingPhase.init(rawValue:)), iteration: iteration,
+            objective: try optional(.progressObjective, Double.init), updatedAt: try optional(.progressUpdatedAt, Timestamp.parse))
+    }
 
     func optional<T>(_ field: ModelField, _ parse: (String) -> T?) throws(CorruptRecordError) -> T? {
         guard let text = stored[field.rawValue] else { return nil }

@@ -32,8 +32,7 @@ public struct ModelStore: ModelRepository {
         let reader = FieldReader(id: id, stored: stored)
         return ModelStatus(
             state: try reader.required(.state, ModelState.init(rawValue:)), error: stored[ModelField.error.rawValue],
-            iteration: try reader.optional(.progressIteration, Int.init), phase: try reader.optional(.phase, TrainingPhase.init(rawValue:)),
-            maxIter: try reader.required(.maxIter, Int.init),
+            progress: try reader.progress(), maxIter: try reader.required(.maxIter, Int.init),
             warnings: stored[ModelField.warnings.rawValue] == nil ? [] : try reader.json(.warnings, [String].self))
     }
 

@@ -69,28 +69,27 @@ public protocol WorkQueue: Sendable {
 public struct ModelStatus: Sendable, Equatable {
     public var state: ModelState
     public var error: String?
-    /// The iteration reached and the phase, while training.
-    public var iteration: Int?
-    public var phase: TrainingPhase?
+    /// The progress of the current or last fit; nil before the first claim.
+    public var progress: ModelRecord.Progress?
     public var maxIter: Int
     public var warnings: [String]
 
-    public init(state: ModelState, error: String?, iteration: Int?, phase: TrainingPhase? = nil, maxIter: Int, warnings: [String] = []) {
+    public init(state: ModelState, error: String?, progress: ModelRecord.Progress?, maxIter: Int, warnings: [String] = []) {
         self.state = state
         self.error = error
-        self.iteration = iteration
-        self.phase = phase
+        self.progress = progress
         self.maxIter = maxIter
         self.warnings = warnings
     }
 
     /// The fields a status read needs.
-    static let fields: [ModelField] = [.state, .error, .progressIteration, .phase, .maxIter, .warnings]
+    static let fields: [ModelField] = [
+        .state, .error, .phase, .progressIteration, .progressObjective, .progressUpdatedAt, .maxIter, .warnings,
+    ]
 
     init(_ record: ModelRecord) {
         self.init(
-            state: record.state, error: record.error, iteration: record.progress?.iteration, phase: record.progress?.phase,
-            maxIter: record.parameters.maxIter, warnings: record.warnings)
+            state: record.state, error: record.error, progress: record.progress, maxIter: record.parameters.maxIter, warnings: record.warnings)
     }
 }
 

@@ -11,10 +11,8 @@ extension ModelMetadata {
             startedAt: record.startedAt.map(Timestamp.format), finishedAt: record.finishedAt.map(Timestamp.format), attempts: record.attempts,
             params: record.parameters, format: record.format, classes: record.shape.classes, featureCount: record.shape.featureCount,
             sampleCount: record.shape.sampleCount, featureNames: record.shape.featureNames, labelName: record.shape.labelName,
-            progress: Progress(
-                phase: record.state == .training ? record.progress?.phase : nil, iteration: record.progress?.iteration ?? 0,
-                maxIter: record.parameters.maxIter, objective: record.progress?.objective,
-                updatedAt: record.progress?.updatedAt.map(Timestamp.format)),
+            progress: FitProgress(record.progress, state: record.state, maxIter: record.parameters.maxIter)
+                ?? FitProgress(iteration: 0, maxIter: record.parameters.maxIter),
             summary: record.result?.summary, coefficients: record.result?.coefficients, error: record.error,
             warnings: record.warnings.isEmpty ? nil : record.warnings)
     }
@@ -30,11 +28,21 @@ extension ModelListing.Item {
 }
 
 extension StatusResponse {
+    /// The status shows progress while training only (the original's answer has none otherwise).
     init(id: ModelID, status: ModelStatus) {
-        let progress =
-            status.state == .training ? status.iteration.map { Progress(phase: status.phase, iteration: $0, maxIter: status.maxIter) } : nil
         self.init(
-            modelID: id.rawValue, state: status.state, progress: progress, error: status.error,
-            warnings: status.warnings.isEmpty ? nil : status.warnings)
+            modelID: id.rawValue, state: status.state,
+            progress: status.state == .training ? FitProgress(status.progress, state: status.state, maxIter: status.maxIter) : nil,
+            error: status.error, warnings: status.warnings.isEmpty ? nil : status.warnings)
+    }
+}
+
+extension FitProgress {
+    /// A stored fit's progress as clients see it (the phase only while training); nil before the first claim.
+    init?(_ progress: ModelRecord.Progress?, state: ModelState, maxIter: Int) {
+        guard let progress else { return nil }
+        self.init(
+            phase: state == .training ? progress.phase : nil, iteration: progress.iteration, maxIter: maxIter, objective: progress.objective,
+            updatedAt: progress.updatedAt.map(Timestamp.format))
     }
 }
