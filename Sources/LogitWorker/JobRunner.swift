@@ -69,7 +69,10 @@ struct JobRunner {
             return .failed("the job's training data is missing from Redis")
         }
         guard let parameters = input.parameters, let format = input.format else { return .failed("the job's parameters are unreadable") }
-        let data = input.data
+        // The CSV is handed over to the parse and freed right after it, not kept through the fit: the worker's
+        // peak is then the CSV and the matrix (while parsing), or the matrix and the logits (while fitting), not
+        // all three at once.
+        let pending = PendingBytes(consume input)
         let shared = FitState()
         let limits = configuration.csvLimits
         return await withTaskGroup(of: Outcome?.self) { group in
@@ -78,7 +81,7 @@ struct JobRunner {
                     return try await threads.runIfActive { () -> Outcome in
                         let set: TrainingSet
                         do {
-                            set = try TrainingSet.parse(data, format: format, limits: limits)
+                            set = try TrainingSet.parse(pending.take(), format: format, limits: limits)
                         } catch {
                             return .failed("the training data is unreadable: \(error)")
                         }
@@ -153,4 +156,14 @@ final class FitState: Sendable {
     let latest = Mutex<TrainingProgress?>(nil)
     /// Set when Redis refused a progress write: the claim is gone, stop fitting.
     let lost = Atomic<Bool>(false)
+}
+
+/// A job's training CSV, taken once by the parse so that nothing else keeps it alive.
+final class PendingBytes: Sendable {
+    private let bytes: Mutex<[UInt8]>
+
+    init(_ input: consuming JobInput) { bytes = Mutex(input.data) }
+
+    /// The bytes; later calls get none.
+    func take() -> [UInt8] { bytes.withLock { bytes in Swift.exchange(&bytes, with: []) } }
 }
