@@ -46,6 +46,11 @@ public actor InMemoryBackend: ModelRepository, WorkQueue {
         return entries[id]?.record
     }
 
+    public func state(_ id: ModelID) async throws(RedisError) -> ModelState? {
+        try checkAvailable()
+        return entries[id]?.record.state
+    }
+
     public func status(_ id: ModelID) async throws(RedisError) -> ModelStatus? {
         try checkAvailable()
         return entries[id].map { ModelStatus($0.record) }

@@ -27,6 +27,11 @@ public struct ModelStore: ModelRepository {
         return try ModelRecord(id: id, fields: stored)
     }
 
+    public func state(_ id: ModelID) async throws -> ModelState? {
+        guard let text = try await client.send("HGET", .text(keys.model(id)), .text(ModelField.state.rawValue)).string else { return nil }
+        return try FieldReader(id: id, stored: [ModelField.state.rawValue: text]).required(.state, ModelState.init(rawValue:))
+    }
+
     public func status(_ id: ModelID) async throws -> ModelStatus? {
         guard let stored = try await read(id, ModelStatus.fields) else { return nil }
         let reader = FieldReader(id: id, stored: stored)

@@ -11,6 +11,8 @@ public protocol ModelRepository: Sendable {
     func create(_ id: ModelID, record: ModelRecord, data: ByteBuffer) async throws
     /// The model's record, or nil when there is no such model.
     func record(_ id: ModelID) async throws -> ModelRecord?
+    /// The model's state alone (what every prediction checks), or nil when there is no such model.
+    func state(_ id: ModelID) async throws -> ModelState?
     /// The model's status (one round trip), or nil when there is no such model.
     func status(_ id: ModelID) async throws -> ModelStatus?
     /// The fitted model of a ready model; nil when there is none.

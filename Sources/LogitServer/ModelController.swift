@@ -111,16 +111,19 @@ struct ModelController: Sendable {
         let passthrough =
             request.uri.queryParameters.get("passthrough").map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? []
         return try await bodies.withBody(of: request, limit: configuration.maxPredictionBytes, limitName: "LOGIT_MAX_PREDICTION_BYTES") { body in
-            guard let model = try await readyModel(id) else {
-                guard let current = try await repository.status(id) else { throw ProblemError.modelNotFound }
+            let model: LogisticModel
+            switch try await readiness(id) {
+            case .ready(let fitted):
+                model = fitted
+            case .notYet(let state):
                 guard status == .accepted else {
                     throw ProblemError(
                         .conflict,
-                        "The model is \(current.state.rawValue), not ready yet: it can predict once it is ready (see GET /check_model_status/\(id)).",
-                        modelStatus: OriginalMessages.status(current.state), state: current.state)
+                        "The model is \(state.rawValue), not ready yet: it can predict once it is ready (see GET /check_model_status/\(id)).",
+                        modelStatus: OriginalMessages.status(state), state: state)
                 }
                 // The original's answer to its GET while training.
-                return try StatusResponse(modelID: id.rawValue, state: current.state).response(from: request, context: context)
+                return try StatusResponse(modelID: id.rawValue, state: state).response(from: request, context: context)
             }
             let wantsCSV = request.headers[.accept].map { $0.lowercased().contains("text/csv") } ?? false
             let bytes = try await Self.offload(bytes: body.readableBytes) { () throws -> [UInt8] in
@@ -140,26 +143,33 @@ struct ModelController: Sendable {
         }
     }
 
-    /// The fitted model when the model is ready; nil while it is queued or training. 404 when there is no such
-    /// model, 409 when it failed; a ready model without readable weights is a `CorruptRecordError` (500).
-    private func readyModel(_ id: ModelID) async throws -> LogisticModel? {
-        guard let current = try await repository.status(id) else { throw ProblemError.modelNotFound }
-        switch current.state {
+    private enum Readiness {
+        case ready(LogisticModel)
+        case notYet(ModelState)
+    }
+
+    /// The fitted model when the model is ready, else its state while it is queued or training: one state read per
+    /// prediction (plus the weights once per process). 404 when there is no such model, 409 when it failed; a ready
+    /// model without readable weights is a `CorruptRecordError` (500).
+    private func readiness(_ id: ModelID) async throws -> Readiness {
+        guard let state = try await repository.state(id) else { throw ProblemError.modelNotFound }
+        switch state {
         case .queued, .training:
-            return nil
+            return .notYet(state)
         case .failed:
+            let reason = try await repository.status(id)?.error  // only on this path: the reason for the 409
             throw ProblemError(
-                .conflict, "\(OriginalMessages.failed): this model cannot predict (\(current.error ?? "unknown reason")).",
+                .conflict, "\(OriginalMessages.failed): this model cannot predict (\(reason ?? "unknown reason")).",
                 modelStatus: OriginalMessages.failed, state: .failed)
         case .ready:
-            if let cached = cache.get(id) { return cached }
+            if let cached = cache.get(id) { return .ready(cached) }
             guard let loaded = try await repository.fittedModel(id) else {
-                // Deleted since the status read: gone. Still there: its weights are missing, which is a bug.
-                guard try await repository.status(id) != nil else { throw ProblemError.modelNotFound }
+                // Deleted since the state read: gone. Still there: its weights are missing, which is a bug.
+                guard try await repository.state(id) != nil else { throw ProblemError.modelNotFound }
                 throw CorruptRecordError(id: id, field: ModelField.model.rawValue, reason: "missing from a ready model")
             }
             cache.put(id, loaded)
-            return loaded
+            return .ready(loaded)
         }
     }
 
