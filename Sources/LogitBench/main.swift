@@ -1,8 +1,9 @@
 // logit-bench: times the numeric core on one CSV file (label last): parse, one gradient pass, full fit.
 //
-//     swift build -c release --product logit-bench && .build/release/logit-bench FILE [--repetitions N] [--tol T] [--solver cg|fista] [--kernels baseline|avx2] [--json]
+//     swift build -c release --product logit-bench && .build/release/logit-bench FILE [--repetitions N] [--tol T] [--solver cg|fista] [--kernels baseline|avx2] [--parse-only] [--json]
 //
-// --kernels baseline|avx2 picks the compiled kernels (default: the best this CPU runs).
+// --kernels baseline|avx2 picks the compiled kernels (default: the best this CPU runs); --parse-only stops after the
+// parse.
 // Prints medians of N repetitions (default 5). With --json, one JSON object on the last line (for
 // scripts/bench_vs_sklearn.py). Argument handling is deliberately minimal: this target depends only on LogitCore.
 import Foundation
@@ -40,6 +41,11 @@ if let index = arguments.firstIndex(of: "--kernels"), index + 1 < arguments.coun
     }
     kernels = value
     arguments.removeSubrange(index...(index + 1))
+}
+var parseOnly = false
+if let index = arguments.firstIndex(of: "--parse-only") {
+    parseOnly = true
+    arguments.remove(at: index)
 }
 if let index = arguments.firstIndex(of: "--json") {
     json = true
@@ -84,6 +90,8 @@ print(
     String(
         format: "parse     %.4f s  %.0f MB/s; peak memory +%.1f MB for a %.1f MB matrix (%.2f×)", parseSeconds, megabytes / parseSeconds,
         Double(parsePeakGrowth) / 1e6, matrixMegabytes, Double(parsePeakGrowth) / 1e6 / matrixMegabytes))
+
+if parseOnly { exit(0) }
 
 // One pass of each kernel.
 let timing = TrainerBenchmark.passes(set, repetitions: max(repetitions, 20), kernels: kernels)

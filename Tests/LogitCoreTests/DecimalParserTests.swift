@@ -1,4 +1,5 @@
-import LogitCore
+@testable import LogitCore
+import LogitTestSupport
 import Testing
 
 @Suite struct DecimalParserTests {
@@ -47,5 +48,26 @@ import Testing
             let text = "\(mantissa)e\(exponent)"
             #expect(parse(text)?.bitPattern == Double(text)?.bitPattern, "\(text)")
         }
+    }
+
+    /// The in-place read of a CSV field (the training parser's hot loop) gives `parse`'s value bit for bit, and
+    /// declines (nil) whatever it does not handle, for `parse` and the scanner to take.
+    @Test func theInPlaceFieldReadAgreesWithParse() {
+        var random = SeededGenerator(seed: 5)
+        let pieces = ["", "-", "+", "0", "00", "7", "123", "9007199254740993", "12345678901234567890", ".", ".5", "e", "e-3", " ", "x"]
+        var read = 0
+        for _ in 0..<50_000 {
+            var text = ""
+            for _ in 0..<Int.random(in: 1...4, using: &random) { text += pieces.randomElement(using: &random)! }
+            let terminator = [",", "\n", "\r\n", "", ";", "\r", "\""].randomElement(using: &random)!
+            let bytes = Array((text + terminator).utf8)
+            let inPlace = bytes.withUnsafeBufferPointer { DecimalParser.parseField($0.baseAddress!, from: 0, end: $0.count, delimiter: UInt8(ascii: ",")) }
+            guard let (value, end) = inPlace else { continue }
+            read += 1
+            #expect(end == text.utf8.count, "\(text + terminator)")
+            #expect([",", "\n", "\r\n", ""].contains(terminator), "\(text + terminator)")
+            #expect(parse(text)?.bitPattern == value.bitPattern, "\(text): \(value) vs \(String(describing: parse(text)))")
+        }
+        #expect(read > 3000)
     }
 }

@@ -4,6 +4,18 @@ public protocol CSVVisitor {
     mutating func field(_ bytes: UnsafeBufferPointer<UInt8>, quoted: Bool, line: Int, index: Int) throws(CSVError)
     /// The end of a record that started on `line` and had `fieldCount` fields.
     mutating func endRecord(line: Int, fieldCount: Int) throws(CSVError)
+    /// A chance to read an unquoted field in place, where it starts (at `start`, before any spaces): the position
+    /// of the byte that ended it (a delimiter, a newline, `\r\n`, or `end`), or nil to have the scanner find the
+    /// field and pass it to `field(_:quoted:line:index:)`.
+    mutating func readUnquotedField(
+        _ base: UnsafePointer<UInt8>, from start: Int, end: Int, delimiter: UInt8, line: Int, index: Int
+    ) throws(CSVError) -> Int?
+}
+
+extension CSVVisitor {
+    public mutating func readUnquotedField(
+        _ base: UnsafePointer<UInt8>, from start: Int, end: Int, delimiter: UInt8, line: Int, index: Int
+    ) throws(CSVError) -> Int? { nil }
 }
 
 /// An RFC 4180 scanner over raw bytes: quoted fields (with `""` and embedded newlines), `\n` or `\r\n`,
@@ -18,15 +30,17 @@ public enum CSVScanner {
     private static let space = UInt8(ascii: " ")
     private static let tab = UInt8(ascii: "\t")
 
-    /// Scans `data`, fields separated by `delimiter` (a comma by default).
+    /// Scans `data`, fields separated by `delimiter` (a comma by default). A part of a body that starts at a record
+    /// boundary is scanned with `isStartOfBody` false (no byte order mark there) and its first `line`.
     public static func scan(
-        _ data: UnsafeBufferPointer<UInt8>, delimiter comma: UInt8 = UInt8(ascii: ","), into visitor: inout some CSVVisitor
+        _ data: UnsafeBufferPointer<UInt8>, delimiter comma: UInt8 = UInt8(ascii: ","), isStartOfBody: Bool = true, line firstLine: Int = 1,
+        into visitor: inout some CSVVisitor
     ) throws(CSVError) {
         guard let base = data.baseAddress, data.count > 0 else { return }
         let end = data.count
         var position = 0
-        if end >= 3 && base[0] == 0xEF && base[1] == 0xBB && base[2] == 0xBF { position = 3 }
-        var line = 1
+        if isStartOfBody && end >= 3 && base[0] == 0xEF && base[1] == 0xBB && base[2] == 0xBF { position = 3 }
+        var line = firstLine
         var scratch: [UInt8] = []
 
         while position < end {
@@ -83,6 +97,8 @@ public enum CSVScanner {
                         try visitor.field(bytes, quoted: true, line: recordLine, index: index)
                     }
                     position = cursor
+                } else if let fieldEnd = try visitor.readUnquotedField(base, from: position, end: end, delimiter: comma, line: recordLine, index: index) {
+                    position = fieldEnd
                 } else {
                     var cursor = position
                     while cursor < end {
