@@ -42,6 +42,9 @@ struct ModelController: Sendable {
         let format = try CSVFormat.parse(query: request.queryItems, tabSeparated: tabSeparated)
         let limits = configuration.csvLimits
         let id = ModelID.generate()
+        let clock = ContinuousClock()
+        let started = clock.now
+        var validated = started
         let shape = try await bodies.withBody(of: request, limit: configuration.maxTrainingBytes, limitName: "LOGIT_MAX_TRAINING_BYTES") { body in
             // Validate the whole body before anything is written; large bodies are parsed off the request's thread.
             let shape = try await Self.offload(bytes: body.readableBytes) {
@@ -51,10 +54,16 @@ struct ModelController: Sendable {
             let record = ModelRecord.queued(
                 parameters: parameters, format: format, shape: ModelRecord.DataShape(shape), warnings: shape.warnings,
                 createdAt: Timestamp.nowDate())
+            validated = clock.now
             try await repository.create(id, record: record, data: body)
             return shape
         }
-        context.logger.info("Training job queued", metadata: ["model_id": "\(id)", "rows": "\(shape.rowCount)", "features": "\(shape.featureCount)"])
+        context.logger.info(
+            "Training job queued",
+            metadata: [
+                "model_id": "\(id)", "rows": "\(shape.rowCount)", "features": "\(shape.featureCount)",
+                "receive_validate_seconds": "\((validated - started) / .seconds(1))", "store_seconds": "\((clock.now - validated) / .seconds(1))",
+            ])
         let accepted = TrainingAccepted(modelID: id.rawValue)
         return EditedResponse(status: .created, headers: [.location: accepted.modelURL], response: accepted)
     }

@@ -65,9 +65,12 @@ struct JobRunner {
     }
 
     private func train(_ signals: WorkerSignals, threads: NIOThreadPool) async throws -> Outcome {
+        let clock = ContinuousClock()
+        let start = clock.now
         guard let input = try await retryingWhileUnavailable({ try await queue.jobInput(claim.id) }) else {
             return .failed("the job's training data is missing from Redis")
         }
+        logger.info("Training data read", metadata: ["bytes": "\(input.data.count)", "read_seconds": "\((clock.now - start) / .seconds(1))"])
         guard let parameters = input.parameters, let format = input.format else { return .failed("the job's parameters are unreadable") }
         // The CSV is handed over to the parse and freed right after it, not kept through the fit: the worker's
         // peak is then the CSV and the matrix (while parsing), or the matrix and the logits (while fitting), not
@@ -80,11 +83,13 @@ struct JobRunner {
                 do {
                     return try await threads.runIfActive { () -> Outcome in
                         let set: TrainingSet
+                        let parseStart = clock.now
                         do {
                             set = try TrainingSet.parse(pending.take(), format: format, limits: limits)
                         } catch {
                             return .failed("the training data is unreadable: \(error)")
                         }
+                        logger.info("Training data parsed", metadata: ["parse_seconds": "\((clock.now - parseStart) / .seconds(1))"])
                         let (featureNames, dataWarnings) = (set.featureNames, set.warnings)
                         do {
                             var (model, summary) = try Trainer.fit(consume set, parameters: parameters) { progress in
