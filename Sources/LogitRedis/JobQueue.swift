@@ -45,12 +45,15 @@ public struct JobQueue: WorkQueue {
     /// With `replicas` > 0, it returns only once `WAIT` reports that many replicas have the job. When fewer
     /// acknowledge it within `ackTimeout`, the job is deleted again (it must not run behind a refused request) and
     /// this throws `temporarilyUnavailable`.
+    ///
+    /// `alreadyStaged`: `stage(_:_:)` has already written the large data to the upload key.
     public func enqueue(
-        _ id: ModelID, data: ByteBuffer, fields: [(ModelField, String)], createdAt: Date, replicas: Int = 0, ackTimeout: Duration = .seconds(1)
+        _ id: ModelID, data: ByteBuffer, fields: [(ModelField, String)], createdAt: Date, replicas: Int = 0, ackTimeout: Duration = .seconds(1),
+        alreadyStaged: Bool = false
     ) async throws(RedisError) {
         let ackTimeoutMilliseconds = ackTimeout.wholeMilliseconds
-        let uploaded = data.readableBytes > Self.uploadChunkBytes
-        if uploaded { try await upload(id, data) }
+        let uploaded = isStaged(data)
+        if uploaded && !alreadyStaged { try await stage(id, data) }
         var command: [RedisArgument] = [
             "EVAL", .text(Scripts.enqueue), 5, .text(keys.model(id)), .text(keys.trainingData(id)), .text(keys.modelIndex),
             .text(keys.pendingJobs), .text(keys.upload(id)), .text(id.rawValue), RedisArgument(Timestamp.milliseconds(createdAt)),
@@ -101,7 +104,16 @@ public struct JobQueue: WorkQueue {
     }
 
     /// Appends `data` to the upload key chunk by chunk, one round trip each, on one connection.
-    private func upload(_ id: ModelID, _ data: ByteBuffer) async throws(RedisError) {
+    /// Whether `enqueue` sends `data` through the upload key (larger than `uploadChunkBytes`) rather than inline.
+    public func isStaged(_ data: ByteBuffer) -> Bool { data.readableBytes > Self.uploadChunkBytes }
+
+    /// Deletes what `stage` wrote for a job that will not be queued (it would expire after `uploadExpiry` anyway).
+    public func discardStaged(_ id: ModelID) async {
+        _ = try? await client.send("DEL", .text(keys.upload(id)))
+    }
+
+    /// Writes large training data to `{p}upload:{id}` in chunks, with an expiry; `enqueue` renames it.
+    public func stage(_ id: ModelID, _ data: ByteBuffer) async throws(RedisError) {
         let key = keys.upload(id)
         try await client.withConnection { (connection) throws(RedisError) in
             var offset = data.readerIndex

@@ -9,6 +9,9 @@ import NIOCore
 public protocol ModelRepository: Sendable {
     /// Stores a new model's record and training data and queues its job, all or nothing.
     func create(_ id: ModelID, record: ModelRecord, data: ByteBuffer) async throws
+    /// The same, for a record that `validate` makes from `data`: a store may start writing the data while `validate`
+    /// runs. When `validate` throws, its error is thrown and nothing is left behind.
+    func create(_ id: ModelID, data: ByteBuffer, validatedBy validate: @Sendable () async throws -> ModelRecord) async throws -> ModelRecord
     /// The model's record, or nil when there is no such model.
     func record(_ id: ModelID) async throws -> ModelRecord?
     /// The model's state alone (what every prediction checks), or nil when there is no such model.
@@ -27,6 +30,15 @@ public protocol ModelRepository: Sendable {
     func ping() async -> Bool
     /// Where the store is, for messages (`redis://host:port`).
     var location: String { get }
+}
+
+extension ModelRepository {
+    /// Validates first, then stores: for stores where writing is cheap.
+    public func create(_ id: ModelID, data: ByteBuffer, validatedBy validate: @Sendable () async throws -> ModelRecord) async throws -> ModelRecord {
+        let record = try await validate()
+        try await create(id, record: record, data: data)
+        return record
+    }
 }
 
 /// What `/metrics` reports of the whole deployment.

@@ -38,31 +38,31 @@ struct ModelController: Sendable {
                     + " Send Content-Type: text/csv (or text/tab-separated-values); a header row and the label column are read as header= and label= say."
             )
         }
-        let parameters = try TrainingParameters.parse(query: request.queryItems)
-        let format = try CSVFormat.parse(query: request.queryItems, tabSeparated: tabSeparated)
+        let queryItems = request.queryItems
+        let parameters = try TrainingParameters.parse(query: queryItems)
+        let format = try CSVFormat.parse(query: queryItems, tabSeparated: tabSeparated)
         let limits = configuration.csvLimits
         let id = ModelID.generate()
         let clock = ContinuousClock()
         let started = clock.now
-        var validated = started
-        let shape = try await bodies.withBody(of: request, limit: configuration.maxTrainingBytes, limitName: "LOGIT_MAX_TRAINING_BYTES") { body in
-            // Validate the whole body before anything is written; large bodies are parsed off the request's thread.
-            let shape = try await Self.offload(bytes: body.readableBytes) {
-                try body.withBytes { bytes in try TrainingSet.validate(bytes, format: format, limits: limits) }
+        let record = try await bodies.withBody(of: request, limit: configuration.maxTrainingBytes, limitName: "LOGIT_MAX_TRAINING_BYTES") { body in
+            // Validate the whole body before the job is queued (a large body is written to Redis meanwhile, and
+            // deleted if it fails); large bodies are parsed off the request's thread.
+            try await repository.create(id, data: body) {
+                let shape = try await Self.offload(bytes: body.readableBytes) {
+                    try body.withBytes { bytes in try TrainingSet.validate(bytes, format: format, limits: limits) }
+                }
+                try HoldoutSplit.check(labels: shape.labels, classes: shape.classes, fraction: parameters.validationFraction, seed: parameters.seed)
+                return ModelRecord.queued(
+                    parameters: parameters.settlingDefaults(query: queryItems, rowCount: shape.rowCount, featureCount: shape.featureCount),
+                    format: format, shape: ModelRecord.DataShape(shape), warnings: shape.warnings, createdAt: Timestamp.nowDate())
             }
-            try HoldoutSplit.check(labels: shape.labels, classes: shape.classes, fraction: parameters.validationFraction, seed: parameters.seed)
-            let record = ModelRecord.queued(
-                parameters: parameters, format: format, shape: ModelRecord.DataShape(shape), warnings: shape.warnings,
-                createdAt: Timestamp.nowDate())
-            validated = clock.now
-            try await repository.create(id, record: record, data: body)
-            return shape
         }
         context.logger.info(
             "Training job queued",
             metadata: [
-                "model_id": "\(id)", "rows": "\(shape.rowCount)", "features": "\(shape.featureCount)",
-                "receive_validate_seconds": "\((validated - started) / .seconds(1))", "store_seconds": "\((clock.now - validated) / .seconds(1))",
+                "model_id": "\(id)", "rows": "\(record.shape.sampleCount)", "features": "\(record.shape.featureCount)",
+                "seconds": "\((clock.now - started) / .seconds(1))",
             ])
         let accepted = TrainingAccepted(modelID: id.rawValue)
         return EditedResponse(status: .created, headers: [.location: accepted.modelURL], response: accepted)

@@ -268,7 +268,10 @@ enum OpenAPIDocument {
                 ("schema", .object([("type", "string"), ("enum", .array(TrainingParameters.Penalty.allCases.map { .string($0.rawValue) }))])),
             ]),
             query("max_iter", "integer", "Iterations of the solver at most (1 to 1000000). Default 10000."),
-            query("tol", "number", "Relative objective-gap certificate at which the fit stops. Default 1e-12."),
+            query(
+                "tol", "number",
+                "Relative objective-gap certificate at which the fit stops. Default: 1e-12 for data of at most 1,000,000 values (rows × features), 1e-6 above."
+            ),
             query(
                 "learning_rate", "number",
                 "A fixed step size instead of the line search; implies solver=fista (solver=cg with learning_rate is rejected with 400)."),

@@ -1,6 +1,7 @@
-@testable import LogitCore
 import LogitTestSupport
 import Testing
+
+@testable import LogitCore
 
 @Suite struct DecimalParserTests {
     func parse(_ text: String) -> Double? {
@@ -61,7 +62,9 @@ import Testing
             for _ in 0..<Int.random(in: 1...4, using: &random) { text += pieces.randomElement(using: &random)! }
             let terminator = [",", "\n", "\r\n", "", ";", "\r", "\""].randomElement(using: &random)!
             let bytes = Array((text + terminator).utf8)
-            let inPlace = bytes.withUnsafeBufferPointer { DecimalParser.parseField($0.baseAddress!, from: 0, end: $0.count, delimiter: UInt8(ascii: ",")) }
+            let inPlace = bytes.withUnsafeBufferPointer {
+                DecimalParser.parseField($0.baseAddress!, from: 0, end: $0.count, delimiter: UInt8(ascii: ","))
+            }
             guard let (value, end) = inPlace else { continue }
             read += 1
             #expect(end == text.utf8.count, "\(text + terminator)")

@@ -1,7 +1,8 @@
 import Foundation
-@testable import LogitCore
 import LogitTestSupport
 import Testing
+
+@testable import LogitCore
 
 /// The parallel read of a large training body must give what the sequential read gives: the same matrix, labels,
 /// classes, names and warnings, or the same error. Checked on seeded random bodies with the minimum size at 0, so

@@ -11,6 +11,20 @@ import Testing
         #expect(parameters.classWeight == .none && parameters.solver == .cg)
     }
 
+    /// Without `tol` in the query, small data gets 1e-12 and data of more than 1,000,000 values 1e-6; a given `tol` is
+    /// kept whatever the size.
+    @Test func theDefaultTolDependsOnTheDataSizeUnlessGiven() throws {
+        let defaults = try TrainingParameters.parse(query: [])
+        #expect(defaults.settlingDefaults(query: [], rowCount: 150, featureCount: 4).tol == 1e-12)
+        #expect(defaults.settlingDefaults(query: [], rowCount: 50_000, featureCount: 20).tol == 1e-12)
+        #expect(defaults.settlingDefaults(query: [], rowCount: 50_001, featureCount: 20).tol == 1e-6)
+        #expect(defaults.settlingDefaults(query: [], rowCount: 1_000_000, featureCount: 20).tol == 1e-6)
+        let query = [(name: "tol", value: "1e-9")]
+        let given = try TrainingParameters.parse(query: query)
+        #expect(given.settlingDefaults(query: query, rowCount: 1_000_000, featureCount: 20).tol == 1e-9)
+        #expect(given.settlingDefaults(query: query, rowCount: 10, featureCount: 2).tol == 1e-9)
+    }
+
     @Test func solverIsReadAndALearningRateMeansFISTA() throws {
         #expect(try TrainingParameters.parse(query: [("solver", " FISTA ")]).solver == .fista)
         #expect(try TrainingParameters.parse(query: [("solver", "cg")]).solver == .cg)

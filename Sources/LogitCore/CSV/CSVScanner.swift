@@ -97,7 +97,9 @@ public enum CSVScanner {
                         try visitor.field(bytes, quoted: true, line: recordLine, index: index)
                     }
                     position = cursor
-                } else if let fieldEnd = try visitor.readUnquotedField(base, from: position, end: end, delimiter: comma, line: recordLine, index: index) {
+                } else if let fieldEnd = try visitor.readUnquotedField(
+                    base, from: position, end: end, delimiter: comma, line: recordLine, index: index)
+                {
                     position = fieldEnd
                 } else {
                     var cursor = position

@@ -68,9 +68,11 @@ public enum TrainingError: Error, Sendable, Equatable, CustomStringConvertible {
 /// relative to it. CG needs 2–4× fewer iterations of the same cost (one forward and one backward pass over X) on the
 /// benchmark sets (docs/PERFORMANCE.md).
 ///
-/// Default `tol = 1e-12`: six orders of magnitude inside the 1e-6 promise, which makes the coefficients (not only the
-/// objective) close enough that probabilities agree with scikit-learn's to 1e-6 (1e-9 was not enough on wine); a
-/// linear convergence rate makes each factor of 10 cost only a few iterations (measured in docs/PERFORMANCE.md).
+/// Default `tol = 1e-12` (the service's default for data of up to 1,000,000 values; 1e-6 above, see
+/// `TrainingParameters.defaultTolerance`): six orders of magnitude inside the 1e-6 promise, which makes the
+/// coefficients (not only the objective) close enough that probabilities agree with scikit-learn's to 1e-6 (1e-9 was
+/// not enough on wine); a linear convergence rate makes each factor of 10 cost only a few iterations (measured in
+/// docs/PERFORMANCE.md).
 /// With `penalty=none` there is no certificate (see `StoppingRule`). On separable data the infimum is 0 and
 /// `‖∇f‖ ≥ γ · f` (γ the margin), so the fit never claims convergence there: FISTA runs to `max_iter` with finite
 /// coefficients and reports `converged: false`; CG's exact line search drives f to 0 (underflow) in a few
