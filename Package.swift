@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "logit", targets: ["logit"]),
         .executable(name: "logit-bench", targets: ["LogitBench"]),
+        .executable(name: "hummingbird-reference", targets: ["HummingbirdReference"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -102,6 +103,11 @@ let package = Package(
         ),
         // Benchmarks of the numeric core (parse, gradient pass, fit): `swift run -c release logit-bench --help`.
         .executableTarget(name: "LogitBench", dependencies: ["LogitCore"], swiftSettings: swiftSettings),
+        // A bare Hummingbird app with one trivial route: the ceiling scripts/bench_serving.py measures the API against.
+        .executableTarget(
+            name: "HummingbirdReference",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
         .target(name: "LogitTestSupport", dependencies: ["LogitRedis"], path: "Tests/LogitTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "LogitCoreTests", dependencies: ["LogitCore", "CLogitKernels", "LogitTestSupport"], swiftSettings: swiftSettings),
         .testTarget(

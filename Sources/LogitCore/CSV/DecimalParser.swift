@@ -75,7 +75,8 @@ public enum DecimalParser {
     /// of ten (`DecimalParserTests` checks the two agree bit for bit).
     ///
     /// This is the training parser's hot loop: reading the digits while finding the field's end, instead of
-    /// scanning the field and then parsing it, took the 1,000,000 × 20 parse from 0.60 to 0.3x s (docs/PERFORMANCE.md).
+    /// scanning the field and then parsing it, cut the instructions of a 100,000 × 20 parse by a quarter (callgrind:
+    /// 701 → 534 million, with the `switch` of powers below).
     @inline(__always)
     static func parseField(_ base: UnsafePointer<UInt8>, from start: Int, end: Int, delimiter: UInt8) -> (value: Double, end: Int)? {
         var cursor = start
