@@ -11,6 +11,7 @@
 /// | `{p}upload:{id}` | string, TTL | a large training CSV while it is sent in chunks, until `enqueue` commits it |
 /// | `{p}models` | sorted set | model ids scored by creation time (ms since 1970) |
 /// | `{p}stats` | hash | cluster-wide counters: jobs `ready`, `failed`, `reclaimed`, `training_seconds` |
+/// | `{p}events` | pub/sub channel | `{id} {state}` at every state change, `{id} deleted` at a deletion (`ModelEvent`) |
 public struct KeySchema: Sendable, Equatable {
     public let prefix: String
 
@@ -28,6 +29,7 @@ public struct KeySchema: Sendable, Equatable {
         case model = "model:"
         case trainingData = "data:"
         case upload = "upload:"
+        case events = "events"
     }
 
     private func key(_ segment: Segment, _ suffix: String = "") -> String { prefix + segment.rawValue + suffix }
@@ -36,6 +38,7 @@ public struct KeySchema: Sendable, Equatable {
     public var workers: String { key(.workers) }
     public var modelIndex: String { key(.modelIndex) }
     public var stats: String { key(.stats) }
+    public var events: String { key(.events) }
     public func processing(worker: String) -> String { key(.processing, worker) }
     public func lease(worker: String) -> String { key(.lease, worker) }
     public func model(_ id: ModelID) -> String { key(.model, id.rawValue) }

@@ -93,6 +93,12 @@ public final class RedisClient: Sendable {
     }
 
     /// An idle connection (reused: true) or a new one, with the pool generation it belongs to.
+    /// A new connection to the primary, outside the pool, for the caller to keep (a subscription). It blocks: call
+    /// it from a thread of the caller's own.
+    public func dedicatedConnection() throws(RedisError) -> RedisConnection {
+        try checkout(fresh: true).0
+    }
+
     private func checkout(fresh: Bool = false) throws(RedisError) -> (RedisConnection, generation: Int, reused: Bool) {
         let (pooled, generation, primary) = pool.withLock { pool in
             (fresh ? nil : pool.idle.popLast(), pool.generation, pool.primary)

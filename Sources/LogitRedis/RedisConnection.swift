@@ -60,7 +60,7 @@ public final class RedisConnection: @unchecked Sendable {
     public private(set) var sawReadOnlyReplica = false
 
     /// True when the connection may serve another caller: every reply read, no transaction open, not broken.
-    public var isReusable: Bool { !isBroken && outstandingReplies == 0 && !inTransaction }
+    public var isReusable: Bool { !isBroken && outstandingReplies == 0 && !inTransaction && !isSubscribed }
 
     public init(_ configuration: RedisConfiguration) throws(RedisError) {
         let timeout = Self.timeval(configuration.connectTimeout)
@@ -213,6 +213,48 @@ public final class RedisConnection: @unchecked Sendable {
             throw .connectionLost("cannot send a command to Redis: \(Self.errorText(context))")
         }
         outstandingReplies += 1
+    }
+
+    // MARK: A subscription (a connection of its own, never pooled: `ModelEvents`)
+
+    /// True once `subscribe` succeeded: the connection then only receives messages.
+    public private(set) var isSubscribed = false
+
+    /// Subscribes to `channel`. From then on the connection only receives messages (`nextMessage`) and is not
+    /// reusable.
+    public func subscribe(_ channel: String) throws(RedisError) {
+        let reply = try command(["SUBSCRIBE", .text(channel)])
+        guard reply.array?.first?.string == "subscribe" else {
+            isBroken = true
+            throw .connectionLost("Redis refused SUBSCRIBE \(channel): \(reply)")
+        }
+        isSubscribed = true
+    }
+
+    /// The payload of the next message on the subscribed channel, waiting at most `timeout` for one (nil when none
+    /// came): the replies hiredis has already read first, then one read when the socket is readable, so that the
+    /// wait is bounded without a read timeout (after which hiredis would leave the context unusable).
+    public func nextMessage(within timeout: Duration) throws(RedisError) -> [UInt8]? {
+        guard isSubscribed, !isBroken else { throw .connectionLost("the subscription is closed") }
+        var raw: UnsafeMutableRawPointer? = nil
+        guard redisReaderGetReply(context.pointee.reader, &raw) == REDIS_OK else { return try breakSubscription() }
+        if raw == nil {
+            var descriptor = pollfd(fd: context.pointee.fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&descriptor, 1, Int32(timeout.wholeMilliseconds))
+            guard ready > 0 else { return nil }  // nothing yet (or EINTR): the caller asks again
+            guard redisBufferRead(context) == REDIS_OK else { return try breakSubscription() }
+            guard redisReaderGetReply(context.pointee.reader, &raw) == REDIS_OK else { return try breakSubscription() }
+            guard raw != nil else { return nil }  // part of a message so far
+        }
+        defer { freeReplyObject(raw) }
+        let reply = Self.decode(raw!.assumingMemoryBound(to: redisReply.self))
+        guard let parts = reply.array, parts.count == 3, parts[0].string == "message", case .string(let payload) = parts[2] else { return nil }
+        return payload
+    }
+
+    private func breakSubscription() throws(RedisError) -> [UInt8]? {
+        isBroken = true
+        throw .connectionLost("lost the subscription to Redis: \(Self.errorText(context))")
     }
 
     static func decode(_ reply: UnsafeMutablePointer<redisReply>) -> RedisReply {

@@ -12,7 +12,16 @@ enum ScriptPrelude {
             table("P", TrainingPhase.allCases.map { ("\($0)", $0.rawValue) }),
             table("STAT", StatsField.allCases.map { ("\($0)", $0.rawValue) }),
             table("K", KeySchema.Segment.allCases.map { ("\($0)", $0.rawValue) }),
+            table("EV", ModelEvent.Marker.allCases.map { ("\($0)", $0.rawValue) }),
+            announce,
         ].joined(separator: "\n") + "\n"
+
+    /// `announce(prefix, id, what)` publishes a `ModelEvent` (`what`: a state from `S`, or `EV.deleted`);
+    /// `prefixOf(modelKey, id)` is the key prefix of a model's key.
+    private static let announce = """
+        local function announce(prefix, id, what) redis.call('PUBLISH', prefix .. K.events, id .. ' ' .. what) end
+        local function prefixOf(modelKey, id) return string.sub(modelKey, 1, #modelKey - #K.model - #id) end
+        """
 
     /// The table names and, for each, the entries it defines: what the names test checks scripts against.
     static let tables: [String: Set<String>] = [
@@ -21,6 +30,7 @@ enum ScriptPrelude {
         "P": Set(TrainingPhase.allCases.map { "\($0)" }),
         "STAT": Set(StatsField.allCases.map { "\($0)" }),
         "K": Set(KeySchema.Segment.allCases.map { "\($0)" }),
+        "EV": Set(ModelEvent.Marker.allCases.map { "\($0)" }),
     ]
 
     private static func table(_ name: String, _ entries: [(String, String)]) -> String {

@@ -20,6 +20,7 @@ enum Scripts {
             local attempt = redis.call('HINCRBY', KEYS[1], F.attempts, 1)
             redis.call('HSET', KEYS[1], F.state, S.training, F.startedAt, ARGV[3], F.worker, ARGV[2], F.progressIteration, '0', F.phase, P.parsing)
             redis.call('HDEL', KEYS[1], F.progressObjective, F.progressUpdatedAt)
+            announce(prefixOf(KEYS[1], ARGV[1]), ARGV[1], S.training)
             return attempt
             """
 
@@ -53,6 +54,7 @@ enum Scripts {
             redis.call('DEL', KEYS[3])
             redis.call('HINCRBY', KEYS[4], ARGV[5], 1)
             redis.call('HINCRBYFLOAT', KEYS[4], STAT.trainingSeconds, ARGV[4])
+            announce(prefixOf(KEYS[1], ARGV[1]), ARGV[1], redis.call('HGET', KEYS[1], F.state))
             return 1
             """
 
@@ -65,6 +67,7 @@ enum Scripts {
             redis.call('HSET', KEYS[1], F.state, S.queued)
             redis.call('HDEL', KEYS[1], F.worker, F.startedAt, F.phase, F.progressIteration, F.progressObjective, F.progressUpdatedAt)
             redis.call('RPUSH', KEYS[3], ARGV[1])
+            announce(prefixOf(KEYS[1], ARGV[1]), ARGV[1], S.queued)
             return 1
             """
 
@@ -87,11 +90,13 @@ enum Scripts {
                   redis.call('HDEL', model, F.worker)
                   redis.call('DEL', prefix .. K.trainingData .. id)
                   redis.call('HINCRBY', prefix .. K.stats, STAT.failed, 1)
+                  announce(prefix, id, S.failed)
                 else
                   redis.call('HSET', model, F.state, S.queued)
                   redis.call('HDEL', model, F.worker)
                   redis.call('RPUSH', prefix .. K.pendingJobs, id)
                   redis.call('HINCRBY', prefix .. K.stats, STAT.reclaimed, 1)
+                  announce(prefix, id, S.queued)
                 end
                 return 1
               end
@@ -163,6 +168,7 @@ enum Scripts {
             redis.call('HSET', KEYS[1], unpack(ARGV, 5))
             redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
             redis.call('LPUSH', KEYS[4], ARGV[1])
+            announce(prefixOf(KEYS[1], ARGV[1]), ARGV[1], S.queued)
             return 1
             """
 
@@ -176,6 +182,7 @@ enum Scripts {
             redis.call('LREM', KEYS[3], 0, ARGV[1])
             redis.call('DEL', KEYS[1], KEYS[2])
             redis.call('ZREM', KEYS[4], ARGV[1])
+            if existed == 1 then announce(ARGV[2], ARGV[1], EV.deleted) end
             return existed
             """
 

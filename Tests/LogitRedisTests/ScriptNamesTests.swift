@@ -19,7 +19,7 @@ import Testing
     func everyNameAScriptUsesIsDefinedInSwift(script name: String) throws {
         let text = try #require(Self.scripts.first { $0.name == name }?.text)
         #expect(text.hasPrefix(ScriptPrelude.text), "the script starts with the prelude")
-        let reference = try Regex(#"\b(F|S|P|STAT|K)\.([A-Za-z_]+)"#)
+        let reference = try Regex(#"\b(F|S|P|STAT|K|EV)\.([A-Za-z_]+)"#)
         for match in Self.body(text).matches(of: reference) {
             let table = String(match.output[1].substring!)
             let entry = String(match.output[2].substring!)
@@ -34,7 +34,7 @@ import Testing
             Set(ModelField.allCases.map(\.rawValue)).union(ModelState.allCases.map(\.rawValue)).union(TrainingPhase.allCases.map(\.rawValue)).union(
                 StatsField.allCases.map(\.rawValue)
             )
-            .union(KeySchema.Segment.allCases.map(\.rawValue))
+            .union(KeySchema.Segment.allCases.map(\.rawValue)).union(ModelEvent.Marker.allCases.map(\.rawValue))
         for match in text.matches(of: try Regex(#"'([^']*)'"#)) {
             let literal = String(match.output[1].substring!)
             #expect(!storedNames.contains(literal), "\(name) spells '\(literal)'; take it from the prelude instead")
