@@ -5,6 +5,8 @@ public enum APIPath {
     public static let models = "/models"
     public static let model = "/models/{id}"
     public static let predict = "/models/{id}/predict"
+    /// `?format=` one of `ExportFormat`.
+    public static let export = "/models/{id}/export"
     public static let checkStatus = "/check_model_status/{id}"
     public static let alive = "/alive"
     public static let healthz = "/healthz"

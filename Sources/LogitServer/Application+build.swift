@@ -18,6 +18,7 @@ public func buildRouter(
     let bodies = BodyBudget(limit: configuration.maxInFlightBodyBytes)
     let models = ReadyModels(repository: repository, cache: ModelCache())
     router.addRoutes(ModelController(configuration: configuration, repository: repository, bodies: bodies, models: models).routes)
+    router.addRoutes(ExportController(models: models).routes)
     router.addRoutes(HealthController(repository: repository).routes)
     router.addRoutes(DocumentationController(metrics: metrics, repository: repository).routes)
     allowed.load(from: router)

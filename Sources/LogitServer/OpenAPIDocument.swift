@@ -1,5 +1,6 @@
 import LogitAPI
 import LogitCore
+import LogitONNX
 
 /// The OpenAPI 3.1 description of the API, built in code next to the routes so the two cannot drift apart
 /// (a test checks that every served route is documented and every documented one is served).
@@ -156,6 +157,48 @@ enum OpenAPIDocument {
                                 ("408", problem("The body arrived too slowly.")),
                                 ("413", problem("Too large.")), ("415", problem(OriginalMessages.predictionNotCSV)),
                                 ("503", problem("Redis is unavailable, or LOGIT_MAX_INFLIGHT_BODY_BYTES is reached.")),
+                            ])
+                    ),
+                ])
+            ),
+            (
+                APIPath.export,
+                .object([
+                    ("parameters", .array([idParameter])),
+                    (
+                        "get",
+                        operation(
+                            "Export a ready model",
+                            "format=onnx: an ONNX model (opset \(ONNXExport.opsetVersion), IR version \(ONNXExport.irVersion)) that onnxruntime runs: input `\(ExportedTensor.features)` FP64 [N, d] of raw features (the standardization is in the graph), outputs `\(ExportedTensor.label)` (strings) [N] and `\(ExportedTensor.probabilities)` FP64 [N, K]. format=json: the coefficients on the original and the standardized scale, the intercepts, the scaler and the classes (scikit-learn's `coef_`, `intercept_`, `classes_`).",
+                            parameters: [
+                                .object([
+                                    ("name", "format"), ("in", "query"), ("required", .bool(true)), ("description", "What to export."),
+                                    ("schema", .object([("type", "string"), ("enum", .array(ExportFormat.allCases.map { .string($0.rawValue) }))])),
+                                ])
+                            ],
+                            responses: [
+                                (
+                                    "200",
+                                    .object([
+                                        ("description", "The model."),
+                                        (
+                                            "content",
+                                            .object([
+                                                (ExportFormat.json.mediaType, .object([("schema", ref("ModelExport"))])),
+                                                (
+                                                    ExportFormat.onnx.mediaType,
+                                                    .object([
+                                                        ("schema", .object([("type", "string"), ("contentMediaType", "application/octet-stream")]))
+                                                    ])
+                                                ),
+                                            ])
+                                        ),
+                                    ])
+                                ),
+                                ("400", problem("format is missing or not one of \(ExportFormat.allCases.map(\.rawValue)) (with `parameter`).")),
+                                ("404", problem(OriginalMessages.modelNotFound)),
+                                ("409", problem("The model is not ready yet (queued or training; `state` says which), or Training Failed.")),
+                                ("503", problem("Redis is unavailable.")),
                             ])
                     ),
                 ])
@@ -319,6 +362,7 @@ enum OpenAPIDocument {
             ("Prediction", DocumentSchema.of(PredictionResponse.self)),
             ("Model", DocumentSchema.of(ModelMetadata.self)),
             ("ModelList", DocumentSchema.of(ModelListing.self)),
+            ("ModelExport", DocumentSchema.of(ModelExport.self)),
         ]
     }
 
