@@ -15,6 +15,14 @@ public enum APIPath {
     public static let openAPI = "/openapi.json"
     public static let docs = "/docs"
 
+    // The Open Inference Protocol (KServe v2): its paths, under its own prefix, where errors are `{"error": "…"}`.
+    public static let inferenceProtocolPrefix = "/v2/"
+    public static let inferenceLive = "/v2/health/live"
+    public static let inferenceReady = "/v2/health/ready"
+    public static let inferenceModel = "/v2/models/{id}"
+    public static let inferenceModelReady = "/v2/models/{id}/ready"
+    public static let infer = "/v2/models/{id}/infer"
+
     /// A path pattern with `{id}` filled in.
     public static func filled(_ pattern: String, id: String) -> String { pattern.replacingOccurrences(of: "{id}", with: id) }
 }

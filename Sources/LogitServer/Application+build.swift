@@ -19,6 +19,7 @@ public func buildRouter(
     let models = ReadyModels(repository: repository, cache: ModelCache())
     router.addRoutes(ModelController(configuration: configuration, repository: repository, bodies: bodies, models: models).routes)
     router.addRoutes(ExportController(models: models).routes)
+    router.addRoutes(InferenceProtocolController(configuration: configuration, repository: repository, bodies: bodies, models: models).routes)
     router.addRoutes(HealthController(repository: repository).routes)
     router.addRoutes(DocumentationController(metrics: metrics, repository: repository).routes)
     allowed.load(from: router)

@@ -235,6 +235,94 @@ enum OpenAPIDocument {
                 ])
             ),
             (
+                APIPath.inferenceLive,
+                .object([
+                    (
+                        "get",
+                        operation(
+                            "Open Inference Protocol: server live", "KServe v2 / Triton: the process answers.",
+                            responses: [("200", response("Live.", schema: "InferenceServerLive"))])
+                    )
+                ])
+            ),
+            (
+                APIPath.inferenceReady,
+                .object([
+                    (
+                        "get",
+                        operation(
+                            "Open Inference Protocol: server ready", "KServe v2 / Triton: Redis answers, so models can be read.",
+                            responses: [
+                                ("200", response("Ready.", schema: "InferenceServerReady")),
+                                ("503", inferenceError("Redis does not answer.")),
+                            ])
+                    )
+                ])
+            ),
+            (
+                APIPath.inferenceModel,
+                .object([
+                    ("parameters", .array([idParameter])),
+                    (
+                        "get",
+                        operation(
+                            "Open Inference Protocol: model metadata",
+                            "The model's input (`\(ExportedTensor.features)`, FP64 [-1, d]; FP32 is accepted too) and outputs (`\(ExportedTensor.label)` BYTES [-1], `\(ExportedTensor.probabilities)` FP64 [-1, K]), whatever its state.",
+                            responses: [
+                                ("200", response("The metadata.", schema: "InferenceModelMetadata")),
+                                ("404", inferenceError(OriginalMessages.modelNotFound)),
+                                ("503", inferenceError("Redis is unavailable.")),
+                            ])
+                    ),
+                ])
+            ),
+            (
+                APIPath.inferenceModelReady,
+                .object([
+                    ("parameters", .array([idParameter])),
+                    (
+                        "get",
+                        operation(
+                            "Open Inference Protocol: model ready", "200 only when the model can infer.",
+                            responses: [
+                                ("200", response("Ready.", schema: "InferenceModelReady")),
+                                ("404", inferenceError(OriginalMessages.modelNotFound)),
+                                ("409", inferenceError("The model is queued or training, or Training Failed.")),
+                                ("503", inferenceError("Redis is unavailable.")),
+                            ])
+                    ),
+                ])
+            ),
+            (
+                APIPath.infer,
+                .object([
+                    ("parameters", .array([idParameter])),
+                    (
+                        "post",
+                        operation(
+                            "Open Inference Protocol: infer",
+                            "One input `\(ExportedTensor.features)`, FP64 or FP32, shape [n, d], `data` flat or one array per row (or in binary after the JSON, Triton's binary tensor data extension, with `Inference-Header-Content-Length`). Answers `\(ExportedTensor.label)` (BYTES [n]) and `\(ExportedTensor.probabilities)` (FP64 [n, K], columns in class order), or the `outputs` requested, always as JSON; `id` is echoed.",
+                            body: .object([
+                                ("description", "An inference request."), ("required", .bool(true)),
+                                ("content", .object([("application/json", .object([("schema", inferenceRequestSchema)]))])),
+                            ]),
+                            responses: [
+                                ("200", response("The outputs.", schema: "InferenceResponse")),
+                                (
+                                    "400",
+                                    inferenceError("Not an inference request for this model: the message names the input, shape, datatype or output.")
+                                ),
+                                ("404", inferenceError(OriginalMessages.modelNotFound)),
+                                ("408", inferenceError("The body arrived too slowly.")),
+                                ("409", inferenceError("The model is queued or training, or Training Failed.")),
+                                ("413", inferenceError("The body exceeds LOGIT_MAX_PREDICTION_BYTES.")),
+                                ("415", inferenceError("Not application/json, or compressed.")),
+                                ("503", inferenceError("Redis is unavailable, or LOGIT_MAX_INFLIGHT_BODY_BYTES is reached.")),
+                            ])
+                    ),
+                ])
+            ),
+            (
                 "/metrics",
                 .object([
                     (
@@ -363,6 +451,12 @@ enum OpenAPIDocument {
             ("Model", DocumentSchema.of(ModelMetadata.self)),
             ("ModelList", DocumentSchema.of(ModelListing.self)),
             ("ModelExport", DocumentSchema.of(ModelExport.self)),
+            ("InferenceServerLive", DocumentSchema.of(InferenceServerLive.self)),
+            ("InferenceServerReady", DocumentSchema.of(InferenceServerReady.self)),
+            ("InferenceModelMetadata", DocumentSchema.of(InferenceModelMetadata.self)),
+            ("InferenceModelReady", DocumentSchema.of(InferenceModelReady.self)),
+            ("InferenceResponse", DocumentSchema.of(InferenceResponse.self)),
+            ("InferenceError", DocumentSchema.of(InferenceError.self)),
         ]
     }
 
@@ -450,6 +544,56 @@ enum OpenAPIDocument {
 
     static func problem(_ description: String) -> JSONValue {
         .object([("description", .string(description)), ("content", .object([("application/problem+json", .object([("schema", ref("Problem"))]))]))])
+    }
+
+    /// An error of the Open Inference Protocol's routes: `{"error": "…"}`.
+    static func inferenceError(_ description: String) -> JSONValue {
+        .object([("description", .string(description)), ("content", .object([("application/json", .object([("schema", ref("InferenceError"))]))]))])
+    }
+
+    /// `InferenceRequest`: written out, as its `data` may be flat or nested.
+    static var inferenceRequestSchema: JSONValue {
+        let numbers: JSONValue = .object([("type", "array"), ("items", .object([("type", "number")]))])
+        let input: JSONValue = .object([
+            ("type", "object"), ("required", .array(["name", "shape", "datatype"])),
+            (
+                "properties",
+                .object([
+                    ("name", .object([("type", "string"), ("enum", .array([.string(ExportedTensor.features)]))])),
+                    ("shape", .object([("type", "array"), ("items", .object([("type", "integer")]))])),
+                    (
+                        "datatype",
+                        .object([
+                            ("type", "string"), ("enum", .array([.string(TensorDatatype.fp64.rawValue), .string(TensorDatatype.fp32.rawValue)])),
+                        ])
+                    ),
+                    ("data", .object([("type", "array"), ("items", .object([("oneOf", .array([.object([("type", "number")]), numbers]))]))])),
+                    ("parameters", .object([("type", "object")])),
+                ])
+            ),
+        ])
+        let output: JSONValue = .object([
+            ("type", "object"), ("required", .array(["name"])),
+            (
+                "properties",
+                .object([
+                    ("name", .object([("type", "string"), ("enum", .array(InferenceInput.allOutputs.map { .string($0) }))])),
+                    ("parameters", .object([("type", "object")])),
+                ])
+            ),
+        ])
+        return .object([
+            ("type", "object"), ("required", .array(["inputs"])),
+            (
+                "properties",
+                .object([
+                    ("id", .object([("type", "string")])),
+                    ("parameters", .object([("type", "object")])),
+                    ("inputs", .object([("type", "array"), ("items", input)])),
+                    ("outputs", .object([("type", "array"), ("items", output)])),
+                ])
+            ),
+        ])
     }
 
     static func ref(_ name: String) -> JSONValue { .object([("$ref", .string("#/components/schemas/\(name)"))]) }
