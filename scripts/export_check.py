@@ -2,7 +2,7 @@
 """Models that leave the service, checked by the tools their users run: onnxruntime, scikit-learn and tritonclient.
 
 Starts redis-server, `logit serve` and `logit worker` on free loopback ports (in a temporary directory), trains iris,
-wine (../shared/datasets/, else Fixtures/iris.csv alone) and a binary subset of iris, then for each model:
+wine (../shared/datasets/wine.csv, else Fixtures/wine.csv) and a binary subset of iris, then for each model:
 
 - onnxruntime runs `GET /models/{id}/export?format=onnx` (after onnx.checker) on the training features: its
   probabilities equal the service's `POST /models/{id}/predict` within 1e-6, its labels equal;
@@ -47,10 +47,9 @@ def datasets(workdir):
     iris = open(harness.IRIS, "rb").read()
     found = [("iris", iris)]
     wine = os.path.join(SHARED, "wine.csv")
-    if os.path.exists(wine):
-        found.append(("wine", open(wine, "rb").read()))
-    else:
-        harness.log(f"export_check: {wine} is missing; wine is not checked")
+    if not os.path.exists(wine):
+        wine = os.path.join(harness.ROOT, "Fixtures", "wine.csv")
+    found.append(("wine", open(wine, "rb").read()))
     binary = b"".join(line + b"\n" for line in iris.splitlines() if line and not line.endswith(b",setosa"))
     found.append(("iris-binary", binary))
     return found
@@ -121,6 +120,7 @@ def check_model(checks, name, model_id, port, csv_bytes):
     # The Open Inference Protocol, with Triton's client.
     client = triton.InferenceServerClient(url=f"127.0.0.1:{port}")
     checks.expect(client.is_server_live() and client.is_server_ready(), f"{name}: tritonclient: server live and ready")
+    checks.expect(client.get_server_metadata()["name"] == "logit", f"{name}: tritonclient: server metadata")
     checks.expect(client.is_model_ready(model_id), f"{name}: tritonclient: model ready")
     metadata = client.get_model_metadata(model_id)
     checks.expect(metadata["inputs"][0]["name"] == "features" and metadata["inputs"][0]["shape"] == [-1, X.shape[1]]

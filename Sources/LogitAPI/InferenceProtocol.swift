@@ -5,6 +5,23 @@
 public enum InferenceProtocol {
     /// The `platform` of every model's metadata.
     public static let platform = "logit"
+    /// What the server supports beyond the protocol's core (Triton's names).
+    public static let extensions = ["binary_tensor_data"]
+}
+
+/// `GET /v2`: the server's name, version and extensions.
+public struct InferenceServerMetadata: APIResponse, Equatable {
+    public var name: String
+    public var version: String
+    public var extensions: [String]
+
+    public init(version: String) {
+        self.name = InferenceProtocol.platform
+        self.version = version
+        self.extensions = InferenceProtocol.extensions
+    }
+
+    public static var example: Self { InferenceServerMetadata(version: "1.0.0") }
 }
 
 /// A tensor element type of the protocol. Requests may name others; this API answers their names in errors.

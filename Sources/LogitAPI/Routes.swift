@@ -16,6 +16,7 @@ public enum APIPath {
     public static let docs = "/docs"
 
     // The Open Inference Protocol (KServe v2): its paths, under its own prefix, where errors are `{"error": "…"}`.
+    public static let inferenceServer = "/v2"
     public static let inferenceProtocolPrefix = "/v2/"
     public static let inferenceLive = "/v2/health/live"
     public static let inferenceReady = "/v2/health/ready"

@@ -19,6 +19,7 @@ struct InferenceProtocolController: Sendable {
 
     var routes: RouteCollection<BasicRequestContext> {
         let routes = RouteCollection(context: BasicRequestContext.self)
+        routes.get(RouterPath(APIPath.inferenceServer)) { _, _ in InferenceServerMetadata(version: OpenAPIDocument.version) }
         routes.get(RouterPath(APIPath.inferenceLive)) { _, _ in InferenceServerLive(live: true) }
         routes.get(RouterPath(APIPath.inferenceReady)) { _, _ in
             guard await repository.ping() else {
@@ -75,6 +76,7 @@ struct InferenceProtocolController: Sendable {
     static let inferenceHeaderContentLength = HTTPField.Name("Inference-Header-Content-Length")!
 }
 
+extension InferenceServerMetadata: JSONResponse {}
 extension InferenceServerLive: JSONResponse {}
 extension InferenceServerReady: JSONResponse {}
 extension InferenceModelReady: JSONResponse {}

@@ -12,7 +12,7 @@ enum OpenAPIDocument {
                 "info",
                 .object([
                     ("title", "logit"),
-                    ("version", "1.0.0"),
+                    ("version", .string(version)),
                     (
                         "description",
                         "Train logistic-regression models from headerless CSV (label last) and serve batch predictions with class probabilities. Compatible with the original Flask service's clients."
@@ -23,6 +23,9 @@ enum OpenAPIDocument {
             ("components", .object([("schemas", .object(schemas))])),
         ])
     }
+
+    /// The API's version, as published here and by the Open Inference Protocol's server metadata.
+    static let version = "1.0.0"
 
     /// Every documented (path, method), for the route check.
     static var operations: [(path: String, method: String)] {
@@ -231,6 +234,17 @@ enum OpenAPIDocument {
                         operation(
                             "Redis answers", "",
                             responses: [("200", response("Ready", schema: "Health")), ("503", problem("Redis does not answer."))])
+                    )
+                ])
+            ),
+            (
+                APIPath.inferenceServer,
+                .object([
+                    (
+                        "get",
+                        operation(
+                            "Open Inference Protocol: server metadata", "KServe v2 / Triton: the server's name, version and extensions.",
+                            responses: [("200", response("The server.", schema: "InferenceServerMetadata"))])
                     )
                 ])
             ),
@@ -451,6 +465,7 @@ enum OpenAPIDocument {
             ("Model", DocumentSchema.of(ModelMetadata.self)),
             ("ModelList", DocumentSchema.of(ModelListing.self)),
             ("ModelExport", DocumentSchema.of(ModelExport.self)),
+            ("InferenceServerMetadata", DocumentSchema.of(InferenceServerMetadata.self)),
             ("InferenceServerLive", DocumentSchema.of(InferenceServerLive.self)),
             ("InferenceServerReady", DocumentSchema.of(InferenceServerReady.self)),
             ("InferenceModelMetadata", DocumentSchema.of(InferenceModelMetadata.self)),

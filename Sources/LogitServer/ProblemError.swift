@@ -26,7 +26,7 @@ public struct ProblemError: HTTPResponseError, Sendable {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = self.headers
         let body: Data
-        if request.uri.path.hasPrefix(APIPath.inferenceProtocolPrefix) {
+        if request.uri.path == APIPath.inferenceServer || request.uri.path.hasPrefix(APIPath.inferenceProtocolPrefix) {
             headers[.contentType] = "application/json"
             body = try APIJSON.encode(InferenceError(error: problem.detail))
         } else {

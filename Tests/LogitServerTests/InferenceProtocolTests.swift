@@ -40,6 +40,10 @@ import Testing
 
     @Test func serverHealth() async throws {
         try await TestService.run(worker: false, memory: true) { service in
+            let server = try await service.request(.get, APIPath.inferenceServer)
+            #expect(server.status == .ok)
+            try check(server, APIPath.inferenceServer)
+            #expect(try service.decode(InferenceServerMetadata.self, server.text).extensions == ["binary_tensor_data"])
             let live = try await service.request(.get, APIPath.inferenceLive)
             #expect(live.status == .ok)
             #expect(try service.decode(InferenceServerLive.self, live.text).live)

@@ -66,13 +66,15 @@ extension OpenAPITests {
     @Test func theExportAndInferenceProtocolRoutesAreDocumented() async throws {
         let documented = Set(OpenAPIDocument.operations.map { "\($0.method) \($0.path)" })
         let routes = [
-            "get \(APIPath.export)", "get \(APIPath.inferenceLive)", "get \(APIPath.inferenceReady)", "get \(APIPath.inferenceModel)",
+            "get \(APIPath.export)", "get \(APIPath.inferenceServer)", "get \(APIPath.inferenceLive)", "get \(APIPath.inferenceReady)",
+            "get \(APIPath.inferenceModel)",
             "get \(APIPath.inferenceModelReady)", "post \(APIPath.infer)",
         ]
         for route in routes { #expect(documented.contains(route), "\(route)") }
         let schemas = Set(OpenAPIDocument.schemas.map(\.0))
         for schema in [
-            "ModelExport", "InferenceServerLive", "InferenceServerReady", "InferenceModelMetadata", "InferenceModelReady", "InferenceResponse",
+            "ModelExport", "InferenceServerMetadata", "InferenceServerLive", "InferenceServerReady", "InferenceModelMetadata", "InferenceModelReady",
+            "InferenceResponse",
             "InferenceError",
         ] {
             #expect(schemas.contains(schema), "\(schema)")
