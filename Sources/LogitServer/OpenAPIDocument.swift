@@ -102,7 +102,7 @@ enum OpenAPIDocument {
                                     "200",
                                     response(
                                         "Metadata, or `{\"status\": \"Model is Training\"}` for a prediction of an unfinished model.",
-                                        oneOf: ["Model", "Status"])
+                                        anyOf: ["Model", "Status"])
                                 ),
                                 ("202", response("Predictions.", schema: "Prediction")),
                                 ("400", problem("Malformed or empty CSV, or the wrong number of features (with `line`).")),
@@ -550,10 +550,12 @@ enum OpenAPIDocument {
         .object([("description", .string(description)), ("content", .object([("application/json", .object([("schema", ref(schema))]))]))])
     }
 
-    static func response(_ description: String, oneOf schemas: [String]) -> JSONValue {
+    /// A response that is one document or another. `anyOf`, not `oneOf`: JSON Schema's objects are open, and a
+    /// metadata document has every member a status has, so it is valid under both.
+    static func response(_ description: String, anyOf schemas: [String]) -> JSONValue {
         .object([
             ("description", .string(description)),
-            ("content", .object([("application/json", .object([("schema", .object([("oneOf", .array(schemas.map(ref)))]))]))])),
+            ("content", .object([("application/json", .object([("schema", .object([("anyOf", .array(schemas.map(ref)))]))]))])),
         ])
     }
 
