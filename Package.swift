@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        // The runtime library only: the ONNX messages are generated once (scripts/generate_onnx_proto.sh) and committed.
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // Pure logic: CSV, standardization, the model, the trainer, prediction. No I/O.
@@ -61,10 +63,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Export to ONNX: `onnx.pb.swift` (generated from ONNX's onnx.proto by scripts/generate_onnx_proto.sh, committed)
+        // and the graph of a fitted model.
+        .target(
+            name: "LogitONNX",
+            dependencies: ["LogitCore", "LogitAPI", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "LogitServer",
             dependencies: [
-                "LogitCore", "LogitRedis", "LogitAPI", "CLogitSystem",
+                "LogitCore", "LogitRedis", "LogitAPI", "LogitONNX", "CLogitSystem",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -118,7 +127,8 @@ let package = Package(
         .testTarget(
             name: "LogitServerTests",
             dependencies: [
-                "LogitServer", "LogitWorker", "LogitRedis", "LogitCore", "LogitTestSupport", "LogitAPI", "LogitApp", "LogitClient",
+                "LogitServer", "LogitWorker", "LogitRedis", "LogitCore", "LogitTestSupport", "LogitAPI", "LogitApp", "LogitClient", "LogitONNX",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -20,5 +20,12 @@ if ! python3 -c 'import schemathesis' 2>/dev/null; then
   python3 -m pip install --quiet schemathesis 2>/dev/null || python3 -m pip install --quiet --break-system-packages schemathesis \
     || echo "setup: could not install schemathesis; make test will skip the live contract check" >&2
 fi
+# What scripts/export_check.py (make test) runs the exported models with: onnxruntime, scikit-learn and Triton's client.
+export_modules=(onnx onnxruntime sklearn tritonclient.http numpy requests)
+export_packages=(onnx onnxruntime scikit-learn 'tritonclient[http]' numpy requests)
+if ! python3 -c "import $(IFS=,; echo "${export_modules[*]}")" 2>/dev/null; then
+  python3 -m pip install --quiet "${export_packages[@]}" 2>/dev/null || python3 -m pip install --quiet --break-system-packages "${export_packages[@]}" \
+    || echo "setup: could not install ${export_packages[*]}; make test will skip the export checks" >&2
+fi
 # Debian starts a system redis-server on 6379 when it installs the package; logit dev would then use that one.
 # Leave it running: it is configured by the system, and logit works with any Redis 6.2+.

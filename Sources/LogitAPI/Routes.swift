@@ -5,6 +5,8 @@ public enum APIPath {
     public static let models = "/models"
     public static let model = "/models/{id}"
     public static let predict = "/models/{id}/predict"
+    /// `?format=` one of `ExportFormat`.
+    public static let export = "/models/{id}/export"
     public static let checkStatus = "/check_model_status/{id}"
     public static let alive = "/alive"
     public static let healthz = "/healthz"
@@ -12,6 +14,15 @@ public enum APIPath {
     public static let metrics = "/metrics"
     public static let openAPI = "/openapi.json"
     public static let docs = "/docs"
+
+    // The Open Inference Protocol (KServe v2): its paths, under its own prefix, where errors are `{"error": "…"}`.
+    public static let inferenceServer = "/v2"
+    public static let inferenceProtocolPrefix = "/v2/"
+    public static let inferenceLive = "/v2/health/live"
+    public static let inferenceReady = "/v2/health/ready"
+    public static let inferenceModel = "/v2/models/{id}"
+    public static let inferenceModelReady = "/v2/models/{id}/ready"
+    public static let infer = "/v2/models/{id}/infer"
 
     /// A path pattern with `{id}` filled in.
     public static func filled(_ pattern: String, id: String) -> String { pattern.replacingOccurrences(of: "{id}", with: id) }

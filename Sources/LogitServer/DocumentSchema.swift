@@ -44,11 +44,20 @@ enum DocumentSchema {
         case .number: return .object([("type", "number")])
         case .string: return .object([("type", "string")])
         case .array(let elements):
+            // Each element's schema, against the minimal example's element at the same place (else its first); elements
+            // of different shapes (an inference response's string and number tensors) make `items` a `oneOf`.
+            var minimalElements: [Value] = []
+            if case .array(let present)? = minimal { minimalElements = present }
+            var items: [JSONValue] = []
+            for (index, element) in elements.enumerated() {
+                let item = schema(of: element, minimal: index < minimalElements.count ? minimalElements[index] : minimalElements.first ?? element)
+                if !items.contains(item) { items.append(item) }
+            }
             var members: [(String, JSONValue)] = [("type", "array")]
-            if let first = elements.first {
-                var minimalFirst: Value? = nil
-                if case .array(let minimalElements)? = minimal { minimalFirst = minimalElements.first }
-                members.append(("items", schema(of: first, minimal: minimalFirst ?? first)))
+            if items.count == 1 {
+                members.append(("items", items[0]))
+            } else if items.count > 1 {
+                members.append(("items", .object([("oneOf", .array(items))])))
             }
             return .object(members)
         case .object(let properties):

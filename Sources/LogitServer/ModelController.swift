@@ -12,7 +12,8 @@ struct ModelController: Sendable {
     let repository: any ModelRepository
     /// Bounds the request bodies held at once (`APIConfiguration.maxInFlightBodyBytes`).
     let bodies: BodyBudget
-    let cache = ModelCache()
+    /// The fitted models, shared with the other controllers that serve them.
+    let models: ReadyModels
 
     var routes: RouteCollection<BasicRequestContext> {
         let routes = RouteCollection(context: BasicRequestContext.self)
@@ -98,7 +99,7 @@ struct ModelController: Sendable {
         try authorize(request)
         let id = try context.modelID()
         guard try await repository.delete(id) else { throw ProblemError.modelNotFound }
-        cache.remove(id)
+        models.remove(id)
         context.logger.info("Model deleted", metadata: ["model_id": "\(id)"])
         return .noContent
     }
@@ -121,16 +122,11 @@ struct ModelController: Sendable {
             request.uri.queryParameters.get("passthrough").map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? []
         return try await bodies.withBody(of: request, limit: configuration.maxPredictionBytes, limitName: "LOGIT_MAX_PREDICTION_BYTES") { body in
             let model: LogisticModel
-            switch try await readiness(id) {
+            switch try await models.readiness(id) {
             case .ready(let fitted):
                 model = fitted
             case .notYet(let state):
-                guard status == .accepted else {
-                    throw ProblemError(
-                        .conflict,
-                        "The model is \(state.rawValue), not ready yet: it can predict once it is ready (see GET /check_model_status/\(id)).",
-                        modelStatus: OriginalMessages.status(state), state: state)
-                }
+                guard status == .accepted else { throw ProblemError.notReady(id, state: state, to: "predict") }
                 // The original's answer to its GET while training.
                 return try StatusResponse(modelID: id.rawValue, state: state).response(from: request, context: context)
             }
@@ -149,36 +145,6 @@ struct ModelController: Sendable {
             }
             let contentType = wantsCSV ? "text/csv; charset=utf-8" : "application/json"
             return Response(status: status, headers: [.contentType: contentType], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
-        }
-    }
-
-    private enum Readiness {
-        case ready(LogisticModel)
-        case notYet(ModelState)
-    }
-
-    /// The fitted model when the model is ready, else its state while it is queued or training: one state read per
-    /// prediction (plus the weights once per process). 404 when there is no such model, 409 when it failed; a ready
-    /// model without readable weights is a `CorruptRecordError` (500).
-    private func readiness(_ id: ModelID) async throws -> Readiness {
-        guard let state = try await repository.state(id) else { throw ProblemError.modelNotFound }
-        switch state {
-        case .queued, .training:
-            return .notYet(state)
-        case .failed:
-            let reason = try await repository.status(id)?.error  // only on this path: the reason for the 409
-            throw ProblemError(
-                .conflict, "\(OriginalMessages.failed): this model cannot predict (\(reason ?? "unknown reason")).",
-                modelStatus: OriginalMessages.failed, state: .failed)
-        case .ready:
-            if let cached = cache.get(id) { return .ready(cached) }
-            guard let loaded = try await repository.fittedModel(id) else {
-                // Deleted since the state read: gone. Still there: its weights are missing, which is a bug.
-                guard try await repository.state(id) != nil else { throw ProblemError.modelNotFound }
-                throw CorruptRecordError(id: id, field: ModelField.model.rawValue, reason: "missing from a ready model")
-            }
-            cache.put(id, loaded)
-            return .ready(loaded)
         }
     }
 

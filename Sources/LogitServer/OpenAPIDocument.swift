@@ -1,5 +1,6 @@
 import LogitAPI
 import LogitCore
+import LogitONNX
 
 /// The OpenAPI 3.1 description of the API, built in code next to the routes so the two cannot drift apart
 /// (a test checks that every served route is documented and every documented one is served).
@@ -11,7 +12,7 @@ enum OpenAPIDocument {
                 "info",
                 .object([
                     ("title", "logit"),
-                    ("version", "1.0.0"),
+                    ("version", .string(version)),
                     (
                         "description",
                         "Train logistic-regression models from headerless CSV (label last) and serve batch predictions with class probabilities. Compatible with the original Flask service's clients."
@@ -22,6 +23,9 @@ enum OpenAPIDocument {
             ("components", .object([("schemas", .object(schemas))])),
         ])
     }
+
+    /// The API's version, as published here and by the Open Inference Protocol's server metadata.
+    static let version = "1.0.0"
 
     /// Every documented (path, method), for the route check.
     static var operations: [(path: String, method: String)] {
@@ -98,7 +102,7 @@ enum OpenAPIDocument {
                                     "200",
                                     response(
                                         "Metadata, or `{\"status\": \"Model is Training\"}` for a prediction of an unfinished model.",
-                                        oneOf: ["Model", "Status"])
+                                        anyOf: ["Model", "Status"])
                                 ),
                                 ("202", response("Predictions.", schema: "Prediction")),
                                 ("400", problem("Malformed or empty CSV, or the wrong number of features (with `line`).")),
@@ -161,6 +165,48 @@ enum OpenAPIDocument {
                 ])
             ),
             (
+                APIPath.export,
+                .object([
+                    ("parameters", .array([idParameter])),
+                    (
+                        "get",
+                        operation(
+                            "Export a ready model",
+                            "format=onnx: an ONNX model (opset \(ONNXExport.opsetVersion), IR version \(ONNXExport.irVersion)) that onnxruntime runs: input `\(ExportedTensor.features)` FP64 [N, d] of raw features (the standardization is in the graph), outputs `\(ExportedTensor.label)` (strings) [N] and `\(ExportedTensor.probabilities)` FP64 [N, K]. format=json: the coefficients on the original and the standardized scale, the intercepts, the scaler and the classes (scikit-learn's `coef_`, `intercept_`, `classes_`).",
+                            parameters: [
+                                .object([
+                                    ("name", "format"), ("in", "query"), ("required", .bool(true)), ("description", "What to export."),
+                                    ("schema", .object([("type", "string"), ("enum", .array(ExportFormat.allCases.map { .string($0.rawValue) }))])),
+                                ])
+                            ],
+                            responses: [
+                                (
+                                    "200",
+                                    .object([
+                                        ("description", "The model."),
+                                        (
+                                            "content",
+                                            .object([
+                                                (ExportFormat.json.mediaType, .object([("schema", ref("ModelExport"))])),
+                                                (
+                                                    ExportFormat.onnx.mediaType,
+                                                    .object([
+                                                        ("schema", .object([("type", "string"), ("contentMediaType", "application/octet-stream")]))
+                                                    ])
+                                                ),
+                                            ])
+                                        ),
+                                    ])
+                                ),
+                                ("400", problem("format is missing or not one of \(ExportFormat.allCases.map(\.rawValue)) (with `parameter`).")),
+                                ("404", problem(OriginalMessages.modelNotFound)),
+                                ("409", problem("The model is not ready yet (queued or training; `state` says which), or Training Failed.")),
+                                ("503", problem("Redis is unavailable.")),
+                            ])
+                    ),
+                ])
+            ),
+            (
                 "/check_model_status/{id}",
                 .object([
                     ("parameters", .array([idParameter])),
@@ -189,6 +235,105 @@ enum OpenAPIDocument {
                             "Redis answers", "",
                             responses: [("200", response("Ready", schema: "Health")), ("503", problem("Redis does not answer."))])
                     )
+                ])
+            ),
+            (
+                APIPath.inferenceServer,
+                .object([
+                    (
+                        "get",
+                        operation(
+                            "Open Inference Protocol: server metadata", "KServe v2 / Triton: the server's name, version and extensions.",
+                            responses: [("200", response("The server.", schema: "InferenceServerMetadata"))])
+                    )
+                ])
+            ),
+            (
+                APIPath.inferenceLive,
+                .object([
+                    (
+                        "get",
+                        operation(
+                            "Open Inference Protocol: server live", "KServe v2 / Triton: the process answers.",
+                            responses: [("200", response("Live.", schema: "InferenceServerLive"))])
+                    )
+                ])
+            ),
+            (
+                APIPath.inferenceReady,
+                .object([
+                    (
+                        "get",
+                        operation(
+                            "Open Inference Protocol: server ready", "KServe v2 / Triton: Redis answers, so models can be read.",
+                            responses: [
+                                ("200", response("Ready.", schema: "InferenceServerReady")),
+                                ("503", inferenceError("Redis does not answer.")),
+                            ])
+                    )
+                ])
+            ),
+            (
+                APIPath.inferenceModel,
+                .object([
+                    ("parameters", .array([idParameter])),
+                    (
+                        "get",
+                        operation(
+                            "Open Inference Protocol: model metadata",
+                            "The model's input (`\(ExportedTensor.features)`, FP64 [-1, d]; FP32 is accepted too) and outputs (`\(ExportedTensor.label)` BYTES [-1], `\(ExportedTensor.probabilities)` FP64 [-1, K]), whatever its state.",
+                            responses: [
+                                ("200", response("The metadata.", schema: "InferenceModelMetadata")),
+                                ("404", inferenceError(OriginalMessages.modelNotFound)),
+                                ("503", inferenceError("Redis is unavailable.")),
+                            ])
+                    ),
+                ])
+            ),
+            (
+                APIPath.inferenceModelReady,
+                .object([
+                    ("parameters", .array([idParameter])),
+                    (
+                        "get",
+                        operation(
+                            "Open Inference Protocol: model ready", "200 only when the model can infer.",
+                            responses: [
+                                ("200", response("Ready.", schema: "InferenceModelReady")),
+                                ("404", inferenceError(OriginalMessages.modelNotFound)),
+                                ("409", inferenceError("The model is queued or training, or Training Failed.")),
+                                ("503", inferenceError("Redis is unavailable.")),
+                            ])
+                    ),
+                ])
+            ),
+            (
+                APIPath.infer,
+                .object([
+                    ("parameters", .array([idParameter])),
+                    (
+                        "post",
+                        operation(
+                            "Open Inference Protocol: infer",
+                            "One input `\(ExportedTensor.features)`, FP64 or FP32, shape [n, d], `data` flat or one array per row (or in binary after the JSON, Triton's binary tensor data extension, with `Inference-Header-Content-Length`). Answers `\(ExportedTensor.label)` (BYTES [n]) and `\(ExportedTensor.probabilities)` (FP64 [n, K], columns in class order), or the `outputs` requested, always as JSON; `id` is echoed.",
+                            body: .object([
+                                ("description", "An inference request."), ("required", .bool(true)),
+                                ("content", .object([("application/json", .object([("schema", inferenceRequestSchema)]))])),
+                            ]),
+                            responses: [
+                                ("200", response("The outputs.", schema: "InferenceResponse")),
+                                (
+                                    "400",
+                                    inferenceError("Not an inference request for this model: the message names the input, shape, datatype or output.")
+                                ),
+                                ("404", inferenceError(OriginalMessages.modelNotFound)),
+                                ("408", inferenceError("The body arrived too slowly.")),
+                                ("409", inferenceError("The model is queued or training, or Training Failed.")),
+                                ("413", inferenceError("The body exceeds LOGIT_MAX_PREDICTION_BYTES.")),
+                                ("415", inferenceError("Not application/json, or compressed.")),
+                                ("503", inferenceError("Redis is unavailable, or LOGIT_MAX_INFLIGHT_BODY_BYTES is reached.")),
+                            ])
+                    ),
                 ])
             ),
             (
@@ -322,6 +467,14 @@ enum OpenAPIDocument {
             ("Prediction", DocumentSchema.of(PredictionResponse.self)),
             ("Model", DocumentSchema.of(ModelMetadata.self)),
             ("ModelList", DocumentSchema.of(ModelListing.self)),
+            ("ModelExport", DocumentSchema.of(ModelExport.self)),
+            ("InferenceServerMetadata", DocumentSchema.of(InferenceServerMetadata.self)),
+            ("InferenceServerLive", DocumentSchema.of(InferenceServerLive.self)),
+            ("InferenceServerReady", DocumentSchema.of(InferenceServerReady.self)),
+            ("InferenceModelMetadata", DocumentSchema.of(InferenceModelMetadata.self)),
+            ("InferenceModelReady", DocumentSchema.of(InferenceModelReady.self)),
+            ("InferenceResponse", DocumentSchema.of(InferenceResponse.self)),
+            ("InferenceError", DocumentSchema.of(InferenceError.self)),
         ]
     }
 
@@ -400,15 +553,67 @@ enum OpenAPIDocument {
         .object([("description", .string(description)), ("content", .object([("application/json", .object([("schema", ref(schema))]))]))])
     }
 
-    static func response(_ description: String, oneOf schemas: [String]) -> JSONValue {
+    /// A response that is one document or another. `anyOf`, not `oneOf`: JSON Schema's objects are open, and a
+    /// metadata document has every member a status has, so it is valid under both.
+    static func response(_ description: String, anyOf schemas: [String]) -> JSONValue {
         .object([
             ("description", .string(description)),
-            ("content", .object([("application/json", .object([("schema", .object([("oneOf", .array(schemas.map(ref)))]))]))])),
+            ("content", .object([("application/json", .object([("schema", .object([("anyOf", .array(schemas.map(ref)))]))]))])),
         ])
     }
 
     static func problem(_ description: String) -> JSONValue {
         .object([("description", .string(description)), ("content", .object([("application/problem+json", .object([("schema", ref("Problem"))]))]))])
+    }
+
+    /// An error of the Open Inference Protocol's routes: `{"error": "…"}`.
+    static func inferenceError(_ description: String) -> JSONValue {
+        .object([("description", .string(description)), ("content", .object([("application/json", .object([("schema", ref("InferenceError"))]))]))])
+    }
+
+    /// `InferenceRequest`: written out, as its `data` may be flat or nested.
+    static var inferenceRequestSchema: JSONValue {
+        let numbers: JSONValue = .object([("type", "array"), ("items", .object([("type", "number")]))])
+        let input: JSONValue = .object([
+            ("type", "object"), ("required", .array(["name", "shape", "datatype"])),
+            (
+                "properties",
+                .object([
+                    ("name", .object([("type", "string"), ("enum", .array([.string(ExportedTensor.features)]))])),
+                    ("shape", .object([("type", "array"), ("items", .object([("type", "integer")]))])),
+                    (
+                        "datatype",
+                        .object([
+                            ("type", "string"), ("enum", .array([.string(TensorDatatype.fp64.rawValue), .string(TensorDatatype.fp32.rawValue)])),
+                        ])
+                    ),
+                    ("data", .object([("type", "array"), ("items", .object([("oneOf", .array([.object([("type", "number")]), numbers]))]))])),
+                    ("parameters", .object([("type", "object")])),
+                ])
+            ),
+        ])
+        let output: JSONValue = .object([
+            ("type", "object"), ("required", .array(["name"])),
+            (
+                "properties",
+                .object([
+                    ("name", .object([("type", "string"), ("enum", .array(InferenceInput.allOutputs.map { .string($0) }))])),
+                    ("parameters", .object([("type", "object")])),
+                ])
+            ),
+        ])
+        return .object([
+            ("type", "object"), ("required", .array(["inputs"])),
+            (
+                "properties",
+                .object([
+                    ("id", .object([("type", "string")])),
+                    ("parameters", .object([("type", "object")])),
+                    ("inputs", .object([("type", "array"), ("items", input)])),
+                    ("outputs", .object([("type", "array"), ("items", output)])),
+                ])
+            ),
+        ])
     }
 
     static func ref(_ name: String) -> JSONValue { .object([("$ref", .string("#/components/schemas/\(name)"))]) }

@@ -21,10 +21,18 @@ public struct ProblemError: HTTPResponseError, Sendable {
         self.headers = headers
     }
 
+    /// The problem document; on the Open Inference Protocol's routes (`APIPath.inferenceProtocolPrefix`), that
+    /// protocol's error shape instead (`InferenceError`: the detail alone, as `error`), with the same status.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = self.headers
-        headers[.contentType] = "application/problem+json"
-        let body = try APIJSON.encode(problem)
+        let body: Data
+        if request.uri.path == APIPath.inferenceServer || request.uri.path.hasPrefix(APIPath.inferenceProtocolPrefix) {
+            headers[.contentType] = "application/json"
+            body = try APIJSON.encode(InferenceError(error: problem.detail))
+        } else {
+            headers[.contentType] = "application/problem+json"
+            body = try APIJSON.encode(problem)
+        }
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

@@ -145,11 +145,20 @@ enum SchemaCheck {
         return document["components"]?["schemas"]?[name] ?? .object([:])
     }
 
-    static func check(_ value: Value, against given: Value, at location: String) -> [String] {
+    /// The problems of `value` against `schema`. Objects are closed here (a member the schema does not list is a
+    /// problem: the documents list every member), except with `open`, JSON Schema's own rule, which is how a validator
+    /// such as Schemathesis counts the matches of a `oneOf`: exactly one, else the answer is invalid for it.
+    static func check(_ value: Value, against given: Value, at location: String, open: Bool = false) -> [String] {
         let schema = resolve(given)
         if let alternatives = schema["oneOf"]?.array {
-            let results = alternatives.map { check(value, against: $0, at: location) }
-            return results.contains { $0.isEmpty } ? [] : ["\(location) matches none of oneOf: \(results.flatMap { $0 })"]
+            let results = alternatives.map { check(value, against: $0, at: location, open: open) }
+            guard results.contains(where: \.isEmpty) else { return ["\(location) matches none of oneOf: \(results.flatMap { $0 })"] }
+            let openMatches = alternatives.filter { check(value, against: $0, at: location, open: true).isEmpty }.count
+            return openMatches == 1 ? [] : ["\(location) matches \(openMatches) schemas of a oneOf (JSON Schema objects are open): use anyOf"]
+        }
+        if let alternatives = schema["anyOf"]?.array {
+            let results = alternatives.map { check(value, against: $0, at: location, open: open) }
+            return results.contains(where: \.isEmpty) ? [] : ["\(location) matches none of anyOf: \(results.flatMap { $0 })"]
         }
         switch (schema["type"]?.string, value) {
         case ("object", .object(let object)):
@@ -158,15 +167,15 @@ enum SchemaCheck {
             var problems = required.filter { object[$0] == nil }.map { "\(location).\($0) is missing" }
             for (key, member) in object {
                 guard let memberSchema = properties[key] else {
-                    problems.append("\(location).\(key) is not documented")
+                    if !open { problems.append("\(location).\(key) is not documented") }
                     continue
                 }
-                problems += check(member, against: memberSchema, at: "\(location).\(key)")
+                problems += check(member, against: memberSchema, at: "\(location).\(key)", open: open)
             }
             return problems
         case ("array", .array(let array)):
             guard let items = schema["items"] else { return [] }
-            return array.enumerated().flatMap { check($0.element, against: items, at: "\(location)[\($0.offset)]") }
+            return array.enumerated().flatMap { check($0.element, against: items, at: "\(location)[\($0.offset)]", open: open) }
         case ("string", .string), ("number", .number), ("boolean", .bool), ("null", .null), (nil, _):
             return []
         case (let type?, _):

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import LogitAPI
 import LogitCore
 import LogitRedis
 import LogitTestSupport
@@ -57,5 +58,28 @@ import Testing
             #expect(docs.text.contains("POST /models"))
             #expect(!docs.text.contains("http://cdn") && !docs.text.contains("<script"), "works offline")
         }
+    }
+}
+
+extension OpenAPITests {
+    /// The export and Open Inference Protocol routes are in the document and on /docs, with their schemas.
+    @Test func theExportAndInferenceProtocolRoutesAreDocumented() async throws {
+        let documented = Set(OpenAPIDocument.operations.map { "\($0.method) \($0.path)" })
+        let routes = [
+            "get \(APIPath.export)", "get \(APIPath.inferenceServer)", "get \(APIPath.inferenceLive)", "get \(APIPath.inferenceReady)",
+            "get \(APIPath.inferenceModel)",
+            "get \(APIPath.inferenceModelReady)", "post \(APIPath.infer)",
+        ]
+        for route in routes { #expect(documented.contains(route), "\(route)") }
+        let schemas = Set(OpenAPIDocument.schemas.map(\.0))
+        for schema in [
+            "ModelExport", "InferenceServerMetadata", "InferenceServerLive", "InferenceServerReady", "InferenceModelMetadata", "InferenceModelReady",
+            "InferenceResponse",
+            "InferenceError",
+        ] {
+            #expect(schemas.contains(schema), "\(schema)")
+        }
+        let docs = DocsPage.html()
+        for path in [APIPath.export, APIPath.infer, APIPath.inferenceModelReady] { #expect(docs.contains(path), "\(path) on /docs") }
     }
 }
