@@ -12,10 +12,11 @@ public enum Roles {
     /// `logit serve`: the HTTP API, and a reaper so that jobs of dead workers go back to the queue even while no
     /// worker is alive.
     public static func api(redis: RedisClient, configuration: APIConfiguration, maxAttempts: Int, logger: Logger) -> [any Service] {
-        [
-            redis,
+        let changes = ModelEvents(client: redis, keys: configuration.keys, logger: logger)
+        return [
+            redis, changes,
             LeaseReaper(queue: JobQueue(client: redis, keys: configuration.keys), maxAttempts: maxAttempts, logger: logger),
-            buildApplication(configuration: configuration, repository: store(redis, configuration), logger: logger),
+            buildApplication(configuration: configuration, repository: store(redis, configuration), changes: changes, logger: logger),
         ]
     }
 
@@ -28,10 +29,11 @@ public enum Roles {
     public static func dev(
         redis: RedisClient, api: APIConfiguration, worker: WorkerConfiguration, apiLogger: Logger, workerLogger: Logger
     ) -> [any Service] {
-        [
-            redis,
+        let changes = ModelEvents(client: redis, keys: api.keys, logger: apiLogger)
+        return [
+            redis, changes,
             trainingWorker(redis: redis, configuration: worker, logger: workerLogger),
-            buildApplication(configuration: api, repository: store(redis, api), logger: apiLogger),
+            buildApplication(configuration: api, repository: store(redis, api), changes: changes, logger: apiLogger),
         ]
     }
 

@@ -70,7 +70,7 @@ public final class ModelEvents: ModelChangeFeed, Service {
 
     /// The subscription loop, on its own thread, until the service stops.
     private func follow() {
-        var backoff = Backoff()
+        var backoff = Backoff(cap: .seconds(1))  // a deletion missed meanwhile is seen at the resubscription: keep it short
         while !isStopping {
             do {
                 let connection = try client.dedicatedConnection()

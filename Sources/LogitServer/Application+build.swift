@@ -4,9 +4,10 @@ import LogitAPI
 import LogitRedis
 import NIOCore
 
-/// The API's router: every route, behind the middleware that turns errors into problem documents.
+/// The API's router: every route, behind the middleware that turns errors into problem documents. `changes`, the
+/// model change feed (`ModelEvents` on Redis), keeps the cache of ready models current and wakes `?wait=` requests.
 public func buildRouter(
-    configuration: APIConfiguration, repository: any ModelRepository, metrics: APIMetrics = APIMetrics()
+    configuration: APIConfiguration, repository: any ModelRepository, changes: (any ModelChangeFeed)? = nil, metrics: APIMetrics = APIMetrics()
 ) -> Router<BasicRequestContext> {
     // HEAD is answered by every GET route (headers, no body).
     let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
@@ -16,8 +17,10 @@ public func buildRouter(
     router.middlewares.add(MetricsMiddleware(metrics: metrics))
     router.middlewares.add(ProblemMiddleware(allowed: allowed))
     let bodies = BodyBudget(limit: configuration.maxInFlightBodyBytes)
-    let models = ReadyModels(repository: repository, cache: ModelCache())
-    router.addRoutes(ModelController(configuration: configuration, repository: repository, bodies: bodies, models: models).routes)
+    let models = ReadyModels(repository: repository, cache: ModelCache(feed: changes))
+    let waiters = ChangeWaiters(feed: changes)
+    router.addRoutes(
+        ModelController(configuration: configuration, repository: repository, bodies: bodies, models: models, waiters: waiters).routes)
     router.addRoutes(ExportController(models: models).routes)
     router.addRoutes(InferenceProtocolController(configuration: configuration, repository: repository, bodies: bodies, models: models).routes)
     router.addRoutes(HealthController(repository: repository).routes)
@@ -28,10 +31,10 @@ public func buildRouter(
 
 /// The API as a service: `logit serve` / `logit dev` and the tests run this same application.
 public func buildApplication(
-    configuration: APIConfiguration, repository: any ModelRepository, logger: Logger
+    configuration: APIConfiguration, repository: any ModelRepository, changes: (any ModelChangeFeed)? = nil, logger: Logger
 ) -> some ApplicationProtocol {
     Application(
-        router: buildRouter(configuration: configuration, repository: repository),
+        router: buildRouter(configuration: configuration, repository: repository, changes: changes),
         server: .http1(
             configuration: .init(
                 additionalChannelHandlers: [

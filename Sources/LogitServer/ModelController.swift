@@ -14,6 +14,8 @@ struct ModelController: Sendable {
     let bodies: BodyBudget
     /// The fitted models, shared with the other controllers that serve them.
     let models: ReadyModels
+    /// Requests held by `?wait=` until their model changes.
+    let waiters: ChangeWaiters
 
     var routes: RouteCollection<BasicRequestContext> {
         let routes = RouteCollection(context: BasicRequestContext.self)
@@ -73,8 +75,48 @@ struct ModelController: Sendable {
 
     @Sendable func status(_ request: Request, _ context: BasicRequestContext) async throws -> StatusResponse {
         let id = try context.modelID()
-        guard let status = try await repository.status(id) else { throw ProblemError.modelNotFound }
+        let status = try await waitingForChange(request, id, read: { try await repository.status(id) }, state: \.state)
         return StatusResponse(id: id, status: status)
+    }
+
+    /// The longest `?wait=` (a client that wants longer asks again).
+    static let longestWait: Duration = .seconds(60)
+
+    /// `read`'s answer for the model; with `?wait=SECONDS`, held until its state differs from the state at arrival,
+    /// reading again at each change the feed reports, or until the time is up. Answered at once when the state is
+    /// `ready` or `failed`, which never change. 404 when the model is (or becomes) gone.
+    func waitingForChange<Answer>(
+        _ request: Request, _ id: ModelID, read: () async throws -> Answer?, state: (Answer) -> ModelState
+    ) async throws -> Answer {
+        guard let wait = try Self.waitQuery(request) else {
+            guard let answer = try await read() else { throw ProblemError.modelNotFound }
+            return answer
+        }
+        let deadline = ContinuousClock.now + wait
+        // A ticket before each read: a change between the read and the wait is not missed.
+        var ticket = waiters.ticket(for: id)
+        defer { waiters.release(ticket) }
+        guard var latest = try await read() else { throw ProblemError.modelNotFound }
+        let arrival = state(latest)
+        while arrival != .ready && arrival != .failed && state(latest) == arrival {
+            let remaining = deadline - ContinuousClock.now
+            guard remaining > .zero, await waiters.wait(ticket, timeout: remaining) else { break }
+            ticket = waiters.ticket(for: id)
+            guard let next = try await read() else { throw ProblemError.modelNotFound }
+            latest = next
+        }
+        return latest
+    }
+
+    static func waitQuery(_ request: Request) throws -> Duration? {
+        guard let text = request.uri.queryParameters.get("wait") else { return nil }
+        let longest = Double(longestWait.components.seconds)
+        guard let seconds = Double(text), seconds >= 0, seconds <= longest else {
+            throw ProblemError(
+                .badRequest, "query parameter wait=\"\(text.prefix(40))\" is not valid: expected a number of seconds from 0 to \(Int(longest))",
+                parameter: "wait")
+        }
+        return seconds > 0 ? .milliseconds(Int64(seconds * 1000)) : nil
     }
 
     /// `GET /models/{id}`: a prediction when the request carries a body or a `Content-Type` (the original's
@@ -83,7 +125,7 @@ struct ModelController: Sendable {
         let hasBody = (request.headers[.contentLength].map { $0 != "0" } ?? false) || request.headers[.transferEncoding] != nil
         if hasBody || request.hasContentType { return try await predict(request, context, status: .accepted) }
         let id = try context.modelID()
-        guard let record = try await repository.record(id) else { throw ProblemError.modelNotFound }
+        let record = try await waitingForChange(request, id, read: { try await repository.record(id) }, state: \.state)
         return try ModelMetadata(id: id, record: record).response(from: request, context: context)
     }
 

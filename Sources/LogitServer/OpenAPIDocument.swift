@@ -37,6 +37,21 @@ enum OpenAPIDocument {
 
     // MARK: Paths
 
+    /// `?wait=SECONDS` on the status and metadata routes (`ModelController.waitingForChange`).
+    static let waitParameter: JSONValue = .object([
+        ("name", "wait"), ("in", "query"),
+        (
+            "description",
+            .string(
+                "Hold the request up to this many seconds (0 to \(Int(ModelController.longestWait.components.seconds))) until the model's state changes (queued → training → ready or failed); answered at once when the state is ready or failed. Woken by the change, not by polling."
+            )
+        ),
+        (
+            "schema",
+            .object([("type", "number"), ("minimum", .number(0)), ("maximum", .number(Double(ModelController.longestWait.components.seconds)))])
+        ),
+    ])
+
     static let idParameter: JSONValue = .object([
         ("name", "id"), ("in", "path"), ("required", .bool(true)),
         ("description", "A model id: a lowercase UUID returned by POST /models."),
@@ -96,6 +111,7 @@ enum OpenAPIDocument {
                         operation(
                             "Model metadata, or a prediction (the original protocol)",
                             "Without a body and without `Content-Type`: the model's metadata (200). With a `text/csv` body of feature rows: a prediction, answered 202 as the original service does (200 with `status: Model is Training` while queued or training).",
+                            parameters: [waitParameter],
                             body: predictionBody("Feature rows (no label column).", required: false),
                             responses: [
                                 (
@@ -399,6 +415,7 @@ enum OpenAPIDocument {
     static var statusOperation: JSONValue {
         operation(
             "Training status (the original's)", "`Model is Training` (queued or training), `Ready to Use` or `Training Failed`.",
+            parameters: [waitParameter],
             responses: [
                 ("200", response("The status.", schema: "Status")), ("404", problem(OriginalMessages.modelNotFound)),
                 ("503", problem("Redis is unavailable.")),

@@ -3,7 +3,7 @@ import LogitAPI
 import LogitCore
 import LogitRedis
 
-/// The fitted models the API serves: one state read per request, the weights read once per process (`ModelCache`).
+/// The fitted models the API serves, from `ModelCache` when it can.
 /// Shared by every controller that predicts or exports, so that `DELETE` empties the one cache they all read.
 struct ReadyModels: Sendable {
     let repository: any ModelRepository
@@ -16,7 +16,12 @@ struct ReadyModels: Sendable {
 
     /// The fitted model when the model is ready, else its state while it is queued or training. 404 when there is no
     /// such model, 409 when it failed; a ready model without readable weights is a `CorruptRecordError` (500).
+    ///
+    /// A cached model kept current by the change feed is answered with no Redis round trip (and so also while Redis
+    /// is unreachable); otherwise one state read per request, and the weights once per process.
     func readiness(_ id: ModelID) async throws -> Readiness {
+        if cache.isKeptCurrent, let cached = cache.get(id) { return .ready(cached) }
+        let epoch = cache.epoch
         guard let state = try await repository.state(id) else { throw ProblemError.modelNotFound }
         switch state {
         case .queued, .training:
@@ -33,7 +38,7 @@ struct ReadyModels: Sendable {
                 guard try await repository.state(id) != nil else { throw ProblemError.modelNotFound }
                 throw CorruptRecordError(id: id, field: ModelField.model.rawValue, reason: "missing from a ready model")
             }
-            cache.put(id, loaded)
+            cache.put(id, loaded, readAt: epoch)
             return .ready(loaded)
         }
     }

@@ -51,10 +51,10 @@ struct TestService {
         let server = try given ?? RedisTestServer()
         defer { if given == nil { server.stop() } }
         let redis = RedisClient(configuration: server.configuration, threads: 6)
-        let app = buildApplication(configuration: configuration, repository: Roles.store(redis, configuration), logger: logger)
+        let changes = ModelEvents(client: redis, keys: configuration.keys, logger: logger)
+        let app = buildApplication(configuration: configuration, repository: Roles.store(redis, configuration), changes: changes, logger: logger)
         let services: [any Service] =
-            worker
-            ? [Roles.trainingWorker(redis: redis, configuration: workerConfiguration, logger: logger)] : []
+            [changes] + (worker ? [Roles.trainingWorker(redis: redis, configuration: workerConfiguration, logger: logger)] : [])
         do {
             try await run(app, services, live: live, logger: logger) { client in
                 try await body(TestService(client: client, redisClient: redis, redisServer: server, backend: nil))
