@@ -39,14 +39,17 @@ public struct APIClient: Sendable {
         return try decode(TrainingAccepted.self, answer.body)
     }
 
-    /// The model's metadata as the JSON text the server sent.
-    public func modelJSON(_ id: String) async throws(ClientError) -> Data {
-        try await send("GET", APIPath.filled(APIPath.model, id: id)).body
+    /// The model's metadata as the JSON text the server sent; with `waitingUpTo`, held by the server until the model's
+    /// state changes or that time passes (`?wait=`).
+    public func modelJSON(_ id: String, waitingUpTo wait: Duration? = nil) async throws(ClientError) -> Data {
+        let path = APIPath.filled(APIPath.model, id: id)
+        guard let wait else { return try await send("GET", path).body }
+        return try await send("GET", path + "?wait=\(Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18)").body
     }
 
-    /// The model's metadata.
-    public func metadata(_ id: String) async throws(ClientError) -> ModelMetadata {
-        try decode(ModelMetadata.self, try await modelJSON(id))
+    /// The model's metadata (see `modelJSON`).
+    public func metadata(_ id: String, waitingUpTo wait: Duration? = nil) async throws(ClientError) -> ModelMetadata {
+        try decode(ModelMetadata.self, try await modelJSON(id, waitingUpTo: wait))
     }
 
     /// Predictions for feature rows (headerless CSV), as CSV: a `label,<class…>` header, then a row per input.

@@ -77,14 +77,16 @@ struct Train: AsyncParsableCommand {
     }
 }
 
-/// Polls a model until its fit ends, showing progress on standard error.
+/// Follows a model until its fit ends, showing progress on standard error.
 enum TrainingProgressReport {
-    /// Polls every 250 ms (the rate the worker writes progress) until the model is ready or failed.
+    /// Asks with `?wait=0.5` until the model is ready or failed: the server answers at once when the state changes
+    /// (queued → training → ready), and at least every half second with the progress meanwhile (the rate the worker
+    /// writes it). No client-side sleep.
     static func waitForEnd(of id: String, client: APIClient) async throws(ClientError) -> ModelMetadata {
         let interactive = isatty(STDERR_FILENO) != 0
         var lastLine = ""
         while true {
-            let metadata = try await client.metadata(id)
+            let metadata = try await client.metadata(id, waitingUpTo: .milliseconds(500))
             let line = Self.line(metadata)
             if line != lastLine {
                 StandardStreams.error(interactive ? "\r\u{1B}[K" + line : line + "\n")
@@ -95,7 +97,6 @@ enum TrainingProgressReport {
                 for warning in metadata.warnings ?? [] { StandardStreams.error("warning: \(warning)\n") }
                 return metadata
             }
-            try? await Task.sleep(for: .milliseconds(250))
         }
     }
 
