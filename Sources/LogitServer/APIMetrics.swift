@@ -1,6 +1,7 @@
 import Hummingbird
 import LogitRedis
 import Prometheus
+import Synchronization
 
 /// The API's Prometheus metrics: requests by route, method and status, and latency by route (this process), plus
 /// the deployment-wide queue length and job outcomes read from Redis at scrape time.
@@ -29,12 +30,32 @@ public final class APIMetrics: Sendable {
             helpText: "HTTP request latency, by route pattern.")
     }
 
+    private struct RequestKind: Hashable {
+        let route: String
+        let method: String
+        let status: Int
+    }
+
+    /// The counter and histogram of each kind of request, looked up once: asking the registry per request built and
+    /// validated the metric's name and labels each time (Prometheus's `fixHelpText`, `isValidMetricName` and string
+    /// joins were the largest items of `/alive` in `perf` after the runtime's retain/release).
+    private let recorders = Mutex<[RequestKind: (requests: Counter, latency: DurationHistogram)]>([:])
+
     func record(route: String, method: String, status: Int, duration: Duration) {
-        registry.makeCounter(
-            descriptor: Self.requests, labels: [("route", route), ("method", method), ("status", String(status))]
-        ).increment()
-        registry.makeDurationHistogram(descriptor: Self.latency, labels: [("route", route)], buckets: Self.latencyBuckets)
-            .record(duration)
+        let kind = RequestKind(route: route, method: method, status: status)
+        let recorder =
+            recorders.withLock { $0[kind] }
+            ?? {
+                let made = (
+                    requests: registry.makeCounter(
+                        descriptor: Self.requests, labels: [("route", route), ("method", method), ("status", String(status))]),
+                    latency: registry.makeDurationHistogram(descriptor: Self.latency, labels: [("route", route)], buckets: Self.latencyBuckets)
+                )
+                recorders.withLock { $0[kind] = made }
+                return made
+            }()
+        recorder.requests.increment()
+        recorder.latency.record(duration)
     }
 
     /// The text exposition: this process's metrics, then the deployment's from the store.

@@ -18,6 +18,8 @@ final class BodyTimeoutHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var started: NIODeadline = .now()
     private var received = 0
     private var check: RepeatedTask?
+    /// Between a head announcing a body and that body's end.
+    private var awaitingBody = false
 
     init(timeout: Duration, minimumBytesPerSecond: Int) {
         self.timeout = TimeAmount(timeout)
@@ -29,14 +31,22 @@ final class BodyTimeoutHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .head(let request):
             started = .now()
             received = 0
-            let hasBody = request.headerFields[.transferEncoding] != nil || (request.headerFields[.contentLength].map { $0 != "0" } ?? false)
-            if hasBody { startChecking(context) }
+            awaitingBody = request.headerFields[.transferEncoding] != nil || (request.headerFields[.contentLength].map { $0 != "0" } ?? false)
         case .body(let buffer):
             received += buffer.readableBytes
         case .end:
+            awaitingBody = false
             stopChecking()
         }
         context.fireChannelRead(data)
+    }
+
+    /// The clock starts at the head, but the check is scheduled only when a read ends with the body still incomplete:
+    /// a small request arrives whole in one read and costs no timer (scheduling and cancelling one per request was
+    /// 2 % of a 1-row prediction in `perf`).
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if awaitingBody && check == nil { startChecking(context) }
+        context.fireChannelReadComplete()
     }
 
     func channelInactive(context: ChannelHandlerContext) {

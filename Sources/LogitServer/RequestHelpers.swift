@@ -7,7 +7,11 @@ extension Request {
     /// The `Content-Type` without parameters, lowercased (`text/csv; charset=utf-8` → `text/csv`); empty when absent.
     var mediaType: String {
         guard let value = headers[.contentType] else { return "" }
-        return (value.split(separator: ";", maxSplits: 1).first ?? "").trimmingCharacters(in: .whitespaces).lowercased()
+        // On the bytes: Foundation's `trimmingCharacters(in:)` made this 7 % of a 1-row prediction in `perf`.
+        var bytes = value.utf8.prefix { $0 != UInt8(ascii: ";") }[...]
+        while let first = bytes.first, first == 0x20 || first == 0x09 { bytes.removeFirst() }
+        while let last = bytes.last, last == 0x20 || last == 0x09 { bytes.removeLast() }
+        return String(decoding: bytes.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
     }
 
     /// True when `Content-Type` is `text/csv` (parameters such as `charset` allowed).
