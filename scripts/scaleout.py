@@ -2,7 +2,11 @@
 """Scale-out and chaos check: 2 APIs and 3 workers on one Redis, 50 models submitted concurrently by several
 clients, one worker SIGKILLed mid-run and Redis restarted once (AOF on). Prints what happened to every job.
 
-usage: scripts/scaleout.py [--binary .build/release/logit] [--models 50] [--rows 20000]
+With --predict-load, two client threads also predict (1 row, keep-alive) from a model trained first, one through each
+API, for the whole run: the report adds their answers by status and their rate, and the Redis commands the run cost.
+A ready model is served from each API's cache, so predictions keep answering 200 while Redis restarts.
+
+usage: scripts/scaleout.py [--binary .build/release/logit] [--models 50] [--rows 20000] [--predict-load]
 Everything runs on loopback, on free ports, in a temporary directory; every process is stopped at the end.
 Exit code 0 when lost == 0 and duplicates == 0.
 """
@@ -15,7 +19,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import http.client as http_client
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import ROOT, dataset, free_port, http, redis_cli  # noqa: E402
@@ -27,6 +33,7 @@ def main():
     ap.add_argument("--models", type=int, default=50)
     ap.add_argument("--rows", type=int, default=20000)
     ap.add_argument("--timeout", type=float, default=600)
+    ap.add_argument("--predict-load", action="store_true")
     a = ap.parse_args()
     if not os.path.exists(a.binary):
         sys.exit(f"{a.binary} not found: build it with `swift build -c release --product logit`")
@@ -61,6 +68,36 @@ def main():
                 time.sleep(0.01)
 
         bodies = [dataset(a.rows // (1 + i % 4), 10, 2 + i % 4, i) for i in range(a.models)]
+
+        load = {"stop": False, "statuses": {}, "count": 0}
+        threads = []
+        if a.predict_load:
+            status, body = http("POST", f"http://127.0.0.1:{api_ports[0]}/models", dataset(200, 10, 2, 99), "text/csv")
+            served = body["model_id"]
+            for _ in range(3000):
+                if http("GET", f"http://127.0.0.1:{api_ports[0]}/check_model_status/{served}?wait=5")[1].get("state") == "ready":
+                    break
+            row = (",".join(["0.5"] * 10) + "\n").encode()
+
+            def predict_loop(port):
+                connection = http_client.HTTPConnection("127.0.0.1", port, timeout=10)
+                while not load["stop"]:
+                    try:
+                        connection.request("POST", f"/models/{served}/predict", body=row, headers={"Content-Type": "text/csv"})
+                        response = connection.getresponse()
+                        response.read()
+                        code = response.status
+                    except OSError:
+                        connection.close()
+                        connection = http_client.HTTPConnection("127.0.0.1", port, timeout=10)
+                        code = 0
+                    load["statuses"][code] = load["statuses"].get(code, 0) + 1
+                    load["count"] += 1
+
+            for port in api_ports:
+                threads.append(threading.Thread(target=predict_loop, args=(port,), daemon=True))
+            for thread in threads:
+                thread.start()
 
         def submit(i):
             port = api_ports[i % 2]
@@ -102,6 +139,9 @@ def main():
                 break
             time.sleep(0.5)
         time.sleep(3)  # give any late duplicate a chance to show itself
+        load["stop"] = True
+        for thread in threads:
+            thread.join()
 
         states = {m: redis_cli(redis_port, "HGET", f"lr:model:{m}", "state") for m in accepted}
         attempts = [int(redis_cli(redis_port, "HGET", f"lr:model:{m}", "attempts") or 0) for m in accepted]
@@ -116,6 +156,10 @@ def main():
             "max_attempts": max(attempts or [0]),
             "seconds": round(time.time() - started, 1),
         }
+        if a.predict_load:
+            report["predictions"] = load["count"]
+            report["predictions_by_status"] = load["statuses"]
+            report["predictions_per_second"] = round(load["count"] / (time.time() - started), 0)
         print(json.dumps(report))
         return 0 if report["lost"] == 0 and report["duplicates"] == 0 and report["accepted"] == a.models else 1
     finally:

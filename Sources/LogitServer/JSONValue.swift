@@ -61,11 +61,13 @@ enum JSONWriter {
             output += Array("null".utf8)
             return
         }
+        // Appended from the text's own bytes: an `Array` of them first cost an allocation per number (with the
+        // `String`'s own, half of a 100-row prediction's time in `perf` went to retain, release and free).
         if value == value.rounded(), abs(value) < 1e15 {
-            output += Array(String(Int64(value)).utf8)  // integral values without ".0" (−0 as 0)
+            output.append(contentsOf: String(Int64(value)).utf8)  // integral values without ".0" (−0 as 0)
             return
         }
-        output += Array(value.description.utf8)
+        output.append(contentsOf: value.description.utf8)
     }
 
     static func string(_ value: String, to output: inout [UInt8]) {

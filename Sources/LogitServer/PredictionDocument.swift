@@ -17,7 +17,8 @@ enum PredictionDocument {
         }
         output += Array("],\"prediction_probability\":[".utf8)
         for row in 0..<predicted.count {
-            output += row > 0 ? [UInt8(ascii: ","), UInt8(ascii: "[")] : [UInt8(ascii: "[")]
+            if row > 0 { output.append(UInt8(ascii: ",")) }
+            output.append(UInt8(ascii: "["))
             for c in 0..<k {
                 if c > 0 { output.append(UInt8(ascii: ",")) }
                 JSONWriter.number(probabilities[row * k + c], to: &output)
@@ -38,6 +39,7 @@ enum PredictionDocument {
         let encodedClasses = model.classes.map { Array(csvField($0).utf8) }
         let kept = rows?.passthroughNames.count ?? 0
         var output: [UInt8] = []
+        output.reserveCapacity(predicted.count * (k * 22 + 16) + 64)
         for name in rows?.passthroughNames ?? [] { output += Array(csvField(name).utf8) + [UInt8(ascii: ",")] }
         output += Array("label".utf8)
         for name in encodedClasses { output += [UInt8(ascii: ",")] + name }
@@ -49,7 +51,7 @@ enum PredictionDocument {
             output += encodedClasses[label]
             for c in 0..<k {
                 output.append(UInt8(ascii: ","))
-                output += Array(probabilities[row * k + c].description.utf8)
+                output.append(contentsOf: probabilities[row * k + c].description.utf8)
             }
             output.append(UInt8(ascii: "\n"))
         }

@@ -83,6 +83,17 @@ public struct FeatureRows: Sendable {
             }
         }
 
+        /// A feature that is a plain number is read in place, as training does (`TrainingReader`).
+        mutating func readUnquotedField(
+            _ base: UnsafePointer<UInt8>, from start: Int, end: Int, delimiter: UInt8, line: Int, index: Int
+        ) throws(CSVError) -> Int? {
+            guard let columns, index < columns.count, case .feature(let feature) = columns[index],
+                let (value, fieldEnd) = DecimalParser.parseField(base, from: start, end: end, delimiter: delimiter)
+            else { return nil }
+            rowValues[feature] = value
+            return fieldEnd
+        }
+
         mutating func endRecord(line: Int, fieldCount: Int) throws(CSVError) {
             if columns == nil {
                 let record = firstRecord
