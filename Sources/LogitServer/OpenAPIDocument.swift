@@ -121,7 +121,12 @@ enum OpenAPIDocument {
                                         anyOf: ["Model", "Status"])
                                 ),
                                 ("202", response("Predictions.", schema: "Prediction")),
-                                ("400", problem("Malformed or empty CSV, or the wrong number of features (with `line`).")),
+                                (
+                                    "400",
+                                    problem(
+                                        "Malformed or empty CSV, or the wrong number of features (with `line`); or a `wait` that is not 0 to 60 seconds."
+                                    )
+                                ),
                                 ("404", problem(OriginalMessages.modelNotFound)),
                                 ("409", problem("Training Failed: the model cannot predict.")),
                                 ("408", problem("The body arrived too slowly.")),
@@ -417,7 +422,8 @@ enum OpenAPIDocument {
             "Training status (the original's)", "`Model is Training` (queued or training), `Ready to Use` or `Training Failed`.",
             parameters: [waitParameter],
             responses: [
-                ("200", response("The status.", schema: "Status")), ("404", problem(OriginalMessages.modelNotFound)),
+                ("200", response("The status.", schema: "Status")), ("400", problem("`wait` is not a number of seconds from 0 to 60.")),
+                ("404", problem(OriginalMessages.modelNotFound)),
                 ("503", problem("Redis is unavailable.")),
             ])
     }
