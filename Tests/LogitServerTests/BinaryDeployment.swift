@@ -1,3 +1,4 @@
+import Foundation
 import LogitRedis
 import LogitTestSupport
 import Testing
@@ -26,4 +27,18 @@ struct BinaryDeployment {
         worker.terminate()
         redis.stop()
     }
+}
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// One HTTP call to a process under test: the status and the body.
+func call(_ method: String, _ url: String, contentType: String? = nil, body: String? = nil) async throws -> (Int, Data) {
+    var request = URLRequest(url: URL(string: url)!)
+    request.httpMethod = method
+    if let contentType { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
+    request.httpBody = body.map { Data($0.utf8) }
+    let (data, response) = try await URLSession.shared.data(for: request)
+    return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
 }

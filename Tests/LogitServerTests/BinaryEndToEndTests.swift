@@ -18,16 +18,6 @@ import FoundationNetworking
         return FileManager.default.isExecutableFile(atPath: candidate) ? candidate : nil
     }
 
-    /// One HTTP call: the status and the body.
-    func call(_ method: String, _ url: String, contentType: String? = nil, body: String? = nil) async throws -> (Int, Data) {
-        var request = URLRequest(url: URL(string: url)!)
-        request.httpMethod = method
-        if let contentType { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
-        request.httpBody = body.map { Data($0.utf8) }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
-    }
-
     @Test func serveAndWorkerTrainIrisOverHTTPAndStopCleanly() async throws {
         let deployment = try BinaryDeployment()
         defer { deployment.stop() }

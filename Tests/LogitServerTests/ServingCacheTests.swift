@@ -16,15 +16,6 @@ import FoundationNetworking
     let iris = String(decoding: Fixtures.bytes("iris.csv"), as: UTF8.self)
     let flower = "6.9,3.1,5.1,2.3\n"
 
-    func call(_ method: String, _ url: String, contentType: String? = nil, body: String? = nil) async throws -> (Int, Data) {
-        var request = URLRequest(url: URL(string: url)!)
-        request.httpMethod = method
-        if let contentType { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
-        request.httpBody = body.map { Data($0.utf8) }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
-    }
-
     /// Two `logit serve` processes and a worker on one Redis: a model deleted through one API stops being served by
     /// the other, which had it cached, within a second.
     @Test func aDeletionThroughOneReplicaReachesTheOtherWithinASecond() async throws {
