@@ -213,14 +213,17 @@ public struct JobQueue: WorkQueue {
         data.withUnsafeMutableBufferPointer { buffer in _ = buffer.initialize(from: first) }
         var offset = first.count
         while offset < length {
-            let last = min(length, offset + Self.downloadPieceBytes) - 1
-            guard case .string(let piece) = try await client.send(["GETRANGE", .text(key), RedisArgument(offset), RedisArgument(last)]),
-                piece.count == last + 1 - offset
-            else { return nil }  // deleted while being read
-            data.withUnsafeMutableBufferPointer { buffer in
-                _ = UnsafeMutableBufferPointer(rebasing: buffer[offset...last]).initialize(from: piece)
+            // Eight pieces per round trip: the replies of one pipeline are held at once, so 8 MB at most.
+            let ranges = stride(from: offset, to: length, by: Self.downloadPieceBytes).prefix(8).map { start in
+                start...(min(length, start + Self.downloadPieceBytes) - 1)
             }
-            offset = last + 1
+            let pieces = try await client.pipeline(
+                ranges.map { ["GETRANGE", .text(key), RedisArgument($0.lowerBound), RedisArgument($0.upperBound)] })
+            for (range, reply) in zip(ranges, pieces) {
+                guard case .string(let piece) = reply, piece.count == range.count else { return nil }  // deleted while being read
+                data.withUnsafeMutableBufferPointer { buffer in _ = UnsafeMutableBufferPointer(rebasing: buffer[range]).initialize(from: piece) }
+            }
+            offset = ranges.last!.upperBound + 1
         }
         let stored = (replies[1].array ?? []).map(\.string)
         let parameters = stored.first.flatMap { $0 }.flatMap { try? RecordJSON.decoder.decode(TrainingParameters.self, from: Data($0.utf8)) }

@@ -124,11 +124,9 @@ import Testing
         try await queueTests.withQueue { queue, client in
             let id = ModelID.generate()
             let size = JobQueue.uploadChunkBytes * 2 + 12_345
-            // Distinct bytes on both sides of every chunk boundary, so a lost, repeated or reordered chunk shows.
-            var data = ByteBuffer(repeating: UInt8(ascii: "x"), count: size)
-            for boundary in stride(from: 0, through: size, by: JobQueue.uploadChunkBytes) {
-                for offset in max(0, boundary - 3)..<min(size, boundary + 3) { data.setInteger(UInt8(truncatingIfNeeded: offset), at: offset) }
-            }
+            // Every byte depends on its offset (with a period that is no power of two), so a lost, repeated or
+            // reordered chunk, on the way in or a piece on the way out, shows.
+            let data = ByteBuffer(bytes: (0..<size).map { UInt8(truncatingIfNeeded: $0 % 251 &+ $0 >> 16) })
             try await queue.enqueue(id, rawData: data)
             let stored = try #require(try await queue.jobInput(id)).data
             #expect(stored.count == size)
