@@ -219,7 +219,7 @@ struct ModelController: Sendable {
 
     /// The `{id}` of a registry route, which is a name: 404 when it cannot be one.
     static func pathName(_ context: BasicRequestContext) throws -> ModelName {
-        let text = context.parameters.get("id") ?? ""
+        let text = context.pathParameter("id") ?? ""
         guard let name = ModelName(validating: text) else {
             throw ProblemError(.notFound, "\(OriginalMessages.modelNotFound) \"\(text.prefix(70))\" is not a model name (\(ModelName.rule)).")
         }
@@ -227,7 +227,7 @@ struct ModelController: Sendable {
     }
 
     static func pathAlias(_ context: BasicRequestContext) throws -> AliasName {
-        let text = context.parameters.get("alias") ?? ""
+        let text = context.pathParameter("alias") ?? ""
         guard let alias = AliasName(validating: text) else {
             throw ProblemError(
                 .badRequest, "alias \"\(text.prefix(70))\" is not valid: expected \(AliasName.rule) (a number would read as a version).",

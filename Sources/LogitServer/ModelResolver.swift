@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import LogitAPI
@@ -36,7 +37,7 @@ struct ModelResolver: Sendable {
     /// reference; 404 naming what is missing for an unknown name, version or alias; 409 when a bare name has no ready
     /// version yet.
     func resolve(_ context: BasicRequestContext) async throws -> ResolvedModel {
-        guard let text = context.parameters.get("id"), let reference = ModelReference(text) else { throw ProblemError.modelNotFound }
+        guard let text = context.pathParameter("id"), let reference = ModelReference(text) else { throw ProblemError.modelNotFound }
         return try await resolve(reference)
     }
 
@@ -80,6 +81,14 @@ extension ProblemError {
             .notFound,
             "\(OriginalMessages.modelNotFound) \(name) has no alias \"\(alias)\" (set it with PUT \(APIPath.alias(name: name.rawValue, alias: alias.rawValue)) {\"version\": N})."
         )
+    }
+}
+
+extension BasicRequestContext {
+    /// A path parameter, percent-decoded: clients escape the `@` of `churn@production` (tritonclient sends
+    /// `churn%40production`), and the router hands the segment over as it came.
+    func pathParameter(_ name: String) -> String? {
+        parameters.get(name).map { $0.removingPercentEncoding ?? $0 }
     }
 }
 

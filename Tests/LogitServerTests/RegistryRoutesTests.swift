@@ -88,6 +88,10 @@ import Testing
                 #expect(inferred.modelName == reference)
                 if reference != first.modelID { #expect(inferred.modelVersion == model.version.map(String.init), "\(reference)") }
             }
+            // tritonclient escapes the @ of a model name.
+            let escaped = try await service.request(.get, APIPath.filled(APIPath.inferenceModelReady, id: "churn%40production"))
+            #expect(escaped.status == .ok, "\(escaped.text)")
+            #expect(escaped.headers[HTTPField.Name(ModelHeader.id)!] == first.modelID)
         }
     }
 
