@@ -160,8 +160,8 @@ struct ModelController: Sendable {
             let name = record?.name?.rawValue ?? "its name"
             throw ProblemError(
                 .conflict,
-                "Version \(record?.version ?? model.version ?? 0) of \(name) cannot be deleted: the alias \"\(alias)\" points at it. Move the alias to another version (PUT \(APIPath.alias(name: name, alias: alias.rawValue))) or delete it first.",
-                parameter: "alias")
+                "Version \(record?.version ?? model.version ?? 0) of \(name) cannot be deleted: the alias \"\(alias)\" points at it. Move the alias to another version (PUT \(APIPath.alias(name: name, alias: alias.rawValue))) or delete it first."
+            )
         }
         models.remove(model.id)
         context.logger.info("Model deleted", metadata: ["model_id": "\(model.id)"])

@@ -84,6 +84,9 @@ enum OpenAPIDocument {
         ("schema", .object([("type", "string"), ("pattern", "^[a-z][a-z0-9._-]{0,63}$")])),
     ])
 
+    /// The 409 of every route with a model reference: a bare name whose versions are all still training.
+    static let noReadyVersion = "a bare name with no ready version yet (name@N answers for each version)."
+
     static let nameQueryParameter = query("name", "string", "A registered model name (\(ModelName.rule)).")
 
     static var paths: [(String, JSONValue)] {
@@ -152,7 +155,7 @@ enum OpenAPIDocument {
                                 ("202", response("Predictions.", schema: "Prediction")),
                                 ("400", problem("Malformed or empty CSV, or the wrong number of features (with `line`).")),
                                 ("404", problem(OriginalMessages.modelNotFound)),
-                                ("409", problem("Training Failed: the model cannot predict.")),
+                                ("409", problem("Training Failed: the model cannot predict; or \(noReadyVersion)")),
                                 ("408", problem("The body arrived too slowly.")),
                                 ("413", problem("The body exceeds LOGIT_MAX_PREDICTION_BYTES.")),
                                 ("415", problem(OriginalMessages.predictionNotCSV)),
@@ -167,7 +170,12 @@ enum OpenAPIDocument {
                             responses: [
                                 ("204", .object([("description", "Deleted.")])), ("401", problem("Token required.")),
                                 ("404", problem(OriginalMessages.modelNotFound)),
-                                ("409", problem("An alias points at this version: the message names it (move or delete the alias first).")),
+                                (
+                                    "409",
+                                    problem(
+                                        "An alias points at this version: the message names it (move or delete the alias first); or \(noReadyVersion)"
+                                    )
+                                ),
                                 ("503", problem("Redis is unavailable.")),
                             ])
                     ),
@@ -432,7 +440,7 @@ enum OpenAPIDocument {
                             "The model's input (`\(ExportedTensor.features)`, FP64 [-1, d]; FP32 is accepted too) and outputs (`\(ExportedTensor.label)` BYTES [-1], `\(ExportedTensor.probabilities)` FP64 [-1, K]), whatever its state.",
                             responses: [
                                 ("200", response("The metadata.", schema: "InferenceModelMetadata")),
-                                ("404", inferenceError(OriginalMessages.modelNotFound)),
+                                ("404", inferenceError(OriginalMessages.modelNotFound)), ("409", inferenceError(noReadyVersion)),
                                 ("503", inferenceError("Redis is unavailable.")),
                             ])
                     ),
@@ -549,8 +557,8 @@ enum OpenAPIDocument {
             "Training status (the original's)", "`Model is Training` (queued or training), `Ready to Use` or `Training Failed`.",
             parameters: [waitParameter],
             responses: [
-                ("200", response("The status.", schema: "Status")), ("404", problem(OriginalMessages.modelNotFound)),
-                ("503", problem("Redis is unavailable.")),
+                ("200", response("The status.", schema: "Status")), ("400", problem("A bad `wait` (with `parameter`).")),
+                ("404", problem(OriginalMessages.modelNotFound)), ("409", problem(noReadyVersion)), ("503", problem("Redis is unavailable.")),
             ])
     }
 
