@@ -21,8 +21,11 @@ public struct TrainingAccepted: APIResponse, Equatable {
     public var state: ModelState
     public var statusURL: String
     public var modelURL: String
+    /// The registered name (`?name=`), and the version this model is of it.
+    public var name: String?
+    public var version: Int?
 
-    public init(modelID: String) {
+    public init(modelID: String, name: String? = nil, version: Int? = nil) {
         let statusURL = APIPath.filled(APIPath.checkStatus, id: modelID)
         let modelURL = APIPath.filled(APIPath.model, id: modelID)
         self.message = "Model training started. Check its status with GET \(statusURL) (or GET \(modelURL) for details)."
@@ -32,17 +35,20 @@ public struct TrainingAccepted: APIResponse, Equatable {
         self.state = .queued
         self.statusURL = statusURL
         self.modelURL = modelURL
+        self.name = name
+        self.version = version
     }
 
     enum CodingKeys: String, CodingKey {
-        case message, status, state
+        case message, status, state, name, version
         case modelID = "model_id"
         case taskID = "task_id"
         case statusURL = "status_url"
         case modelURL = "model_url"
     }
 
-    public static var example: Self { TrainingAccepted(modelID: Examples.id) }
+    public static var example: Self { TrainingAccepted(modelID: Examples.id, name: Examples.name, version: 2) }
+    public static var minimalExample: Self { TrainingAccepted(modelID: Examples.id) }
 }
 
 /// How a fit is going: its phase while training, the iteration reached, and the objective there.
@@ -81,18 +87,26 @@ public struct StatusResponse: APIResponse, Equatable {
     public var error: String?
     /// What a person should know about the data or the fit (e.g. it stopped before converging).
     public var warnings: [String]?
+    /// The model's registered name and version, when it has one.
+    public var name: String?
+    public var version: Int?
 
-    public init(modelID: String, state: ModelState, progress: FitProgress? = nil, error: String? = nil, warnings: [String]? = nil) {
+    public init(
+        modelID: String, state: ModelState, progress: FitProgress? = nil, error: String? = nil, warnings: [String]? = nil, name: String? = nil,
+        version: Int? = nil
+    ) {
         self.status = OriginalMessages.status(state)
         self.modelID = modelID
         self.state = state
         self.progress = progress
         self.error = error
         self.warnings = warnings
+        self.name = name
+        self.version = version
     }
 
     enum CodingKeys: String, CodingKey {
-        case status, state, progress, error, warnings
+        case status, state, progress, error, warnings, name, version
         case modelID = "model_id"
     }
 
@@ -100,7 +114,7 @@ public struct StatusResponse: APIResponse, Equatable {
         StatusResponse(
             modelID: Examples.id, state: .training,
             progress: FitProgress(phase: .fitting, iteration: 12, maxIter: 10000, objective: 0.25, updatedAt: Examples.time),
-            error: "worker lost 3 times", warnings: [Examples.warning])
+            error: "worker lost 3 times", warnings: [Examples.warning], name: Examples.name, version: 2)
     }
     public static var minimalExample: Self { StatusResponse(modelID: Examples.id, state: .ready) }
 }
@@ -128,11 +142,15 @@ public struct ModelMetadata: APIResponse, Equatable {
     public var coefficients: Coefficients?
     public var error: String?
     public var warnings: [String]?
+    /// The registered name and version, when the model has one.
+    public var name: String?
+    public var version: Int?
 
     public init(
         modelID: String, state: ModelState, createdAt: String, startedAt: String?, finishedAt: String?, attempts: Int,
         params: TrainingParameters, format: CSVFormat, classes: [String], featureCount: Int, sampleCount: Int, featureNames: [String]?,
-        labelName: String?, progress: FitProgress, summary: TrainingSummary?, coefficients: Coefficients?, error: String?, warnings: [String]?
+        labelName: String?, progress: FitProgress, summary: TrainingSummary?, coefficients: Coefficients?, error: String?, warnings: [String]?,
+        name: String? = nil, version: Int? = nil
     ) {
         self.modelID = modelID
         self.status = OriginalMessages.status(state)
@@ -153,10 +171,12 @@ public struct ModelMetadata: APIResponse, Equatable {
         self.coefficients = coefficients
         self.error = error
         self.warnings = warnings
+        self.name = name
+        self.version = version
     }
 
     enum CodingKeys: String, CodingKey {
-        case status, state, attempts, params, format, classes, progress, summary, coefficients, error, warnings
+        case status, state, attempts, params, format, classes, progress, summary, coefficients, error, warnings, name, version
         case featureNames = "feature_names"
         case labelName = "label_name"
         case modelID = "model_id"
@@ -174,7 +194,7 @@ public struct ModelMetadata: APIResponse, Equatable {
             classes: ["setosa", "versicolor"], featureCount: 2, sampleCount: 100, featureNames: ["petal length", "petal width"],
             labelName: "species", progress: FitProgress(phase: .fitting, iteration: 9, maxIter: 10000, objective: 0.21, updatedAt: Examples.time),
             summary: Examples.summary, coefficients: Coefficients(coef: [[0.5, -1.25]], intercept: [0.1]), error: "reason",
-            warnings: [Examples.warning])
+            warnings: [Examples.warning], name: Examples.name, version: 2)
     }
     public static var minimalExample: Self {
         ModelMetadata(
@@ -205,9 +225,12 @@ public struct ModelListing: APIResponse, Equatable {
         public var sampleCount: Int
         public var classes: [String]
         public var url: String
+        public var name: String?
+        public var version: Int?
 
         public init(
-            modelID: String, state: ModelState, createdAt: String, finishedAt: String?, featureCount: Int, sampleCount: Int, classes: [String]
+            modelID: String, state: ModelState, createdAt: String, finishedAt: String?, featureCount: Int, sampleCount: Int, classes: [String],
+            name: String? = nil, version: Int? = nil
         ) {
             self.modelID = modelID
             self.status = OriginalMessages.status(state)
@@ -218,10 +241,12 @@ public struct ModelListing: APIResponse, Equatable {
             self.sampleCount = sampleCount
             self.classes = classes
             self.url = APIPath.filled(APIPath.model, id: modelID)
+            self.name = name
+            self.version = version
         }
 
         enum CodingKeys: String, CodingKey {
-            case status, state, classes, url
+            case status, state, classes, url, name, version
             case modelID = "model_id"
             case createdAt = "created_at"
             case finishedAt = "finished_at"
@@ -230,12 +255,14 @@ public struct ModelListing: APIResponse, Equatable {
         }
     }
 
-    public init(models: [Item], total: Int, offset: Int, limit: Int) {
+    /// `name`: the filter (`?name=`), kept in the next page's path.
+    public init(models: [Item], total: Int, offset: Int, limit: Int, name: String? = nil) {
         self.models = models
         self.total = total
         self.offset = offset
         self.limit = limit
-        self.next = offset + limit < total ? "\(APIPath.models)?offset=\(offset + limit)&limit=\(limit)" : nil
+        let filter = name.map { "&name=\($0)" } ?? ""
+        self.next = offset + limit < total ? "\(APIPath.models)?offset=\(offset + limit)&limit=\(limit)\(filter)" : nil
     }
 
     public static var example: Self {
@@ -243,7 +270,7 @@ public struct ModelListing: APIResponse, Equatable {
             models: [
                 Item(
                     modelID: Examples.id, state: .ready, createdAt: Examples.time, finishedAt: Examples.time, featureCount: 4, sampleCount: 150,
-                    classes: ["a", "b"])
+                    classes: ["a", "b"], name: Examples.name, version: 2)
             ], total: 3, offset: 0, limit: 1)
     }
     public static var minimalExample: Self {
@@ -352,6 +379,7 @@ public struct HealthStatus: APIResponse, Equatable {
 
 enum Examples {
     static let id = "0b5c3f0e-8a51-4d3c-9a7e-2f1b6c9d4e21"
+    static let name = "churn"
     static let time = "2026-11-23T15:04:05.123Z"
     static let warning = "the fit stopped at max_iter=100 before reaching tol=1e-12 (converged: false): raise max_iter, or loosen tol"
     /// Parameters with every optional member set.
@@ -364,7 +392,13 @@ enum Examples {
     static var summary: TrainingSummary {
         TrainingSummary(
             iterations: 9, converged: true, stopReason: .gradientTolerance, objective: 0.21, gradientNorm: 1e-9, objectiveGapBound: 1e-13,
-            objectiveHistory: [0.69, 0.3, 0.21], dataPasses: 20, trainAccuracy: 0.97, validationAccuracy: 0.95, trainingSeconds: 0.002)
+            objectiveHistory: [0.69, 0.3, 0.21], dataPasses: 20, trainAccuracy: 0.97, validationAccuracy: 0.95, trainingSeconds: 0.002,
+            validationMetrics: metrics)
+    }
+    /// Metrics of a binary model on 20 rows.
+    static var metrics: ClassificationMetrics {
+        ClassificationMetrics(
+            labels: [0, 0, 1, 1], probabilities: [0.9, 0.1, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8], predicted: [0, 1, 1, 1], classes: ["setosa", "versicolor"])
     }
 }
 

@@ -8,6 +8,12 @@ public enum APIPath {
     /// `?format=` one of `ExportFormat`.
     public static let export = "/models/{id}/export"
     public static let checkStatus = "/check_model_status/{id}"
+    /// Metrics of a ready model on a labelled CSV (nothing stored).
+    public static let evaluate = "/models/{id}/evaluate"
+    /// A name's versions (`{id}` is the name: every route under /models/ names its first segment alike).
+    public static let modelVersions = "/models/{id}/versions"
+    /// An alias of a name: `PUT` `{"version": N}`, `DELETE`.
+    public static let alias = "/models/{id}/aliases/{alias}"
     public static let alive = "/alive"
     public static let healthz = "/healthz"
     public static let readyz = "/readyz"
@@ -26,4 +32,15 @@ public enum APIPath {
 
     /// A path pattern with `{id}` filled in.
     public static func filled(_ pattern: String, id: String) -> String { pattern.replacingOccurrences(of: "{id}", with: id) }
+
+    /// `alias` with its name and alias filled in.
+    public static func alias(name: String, alias: String) -> String {
+        filled(Self.alias, id: name).replacingOccurrences(of: "{alias}", with: alias)
+    }
+}
+
+/// The headers that name the model that answered a request about a model (its reference resolved).
+public enum ModelHeader {
+    public static let id = "Logit-Model-ID"
+    public static let version = "Logit-Model-Version"
 }

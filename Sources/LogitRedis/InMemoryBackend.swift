@@ -19,6 +19,9 @@ public actor InMemoryBackend: ModelRepository, WorkQueue {
     private var processing: [String: [ModelID]] = [:]
     private var leases: [String: ContinuousClock.Instant] = [:]
     private var failures: [RedisError] = []
+    /// As `{p}names`: each name's last version (never reused).
+    private var lastVersions: [ModelName: Int] = [:]
+    private var aliases: [ModelName: [AliasName: Int]] = [:]
     public private(set) var stats: [StatsField: Double] = [:]
 
     public init() {}
@@ -34,11 +37,19 @@ public actor InMemoryBackend: ModelRepository, WorkQueue {
 
     // MARK: ModelRepository
 
-    public func create(_ id: ModelID, record: ModelRecord, data: ByteBuffer) async throws(RedisError) {
+    @discardableResult
+    public func create(_ id: ModelID, record: ModelRecord, data: ByteBuffer) async throws(RedisError) -> ModelRecord {
         try checkAvailable()
-        guard entries[id] == nil else { return }
-        entries[id] = Entry(record: record, data: Array(data.readableBytesView))
+        if let existing = entries[id] { return existing.record }
+        var stored = record
+        if let name = record.name {
+            let version = lastVersions[name, default: 0] + 1
+            lastVersions[name] = version
+            stored.version = version
+        }
+        entries[id] = Entry(record: stored, data: Array(data.readableBytesView))
         pending.insert(id, at: 0)
+        return stored
     }
 
     public func record(_ id: ModelID) async throws(RedisError) -> ModelRecord? {
@@ -61,19 +72,79 @@ public actor InMemoryBackend: ModelRepository, WorkQueue {
         return entries[id]?.model
     }
 
-    public func list(offset: Int, limit: Int) async throws(RedisError) -> ModelPage {
+    public func list(offset: Int, limit: Int, name: ModelName?) async throws(RedisError) -> ModelPage {
         try checkAvailable()
-        let newestFirst = entries.sorted { ($0.value.record.createdAt, $0.key.rawValue) > ($1.value.record.createdAt, $1.key.rawValue) }
-        let page = newestFirst.dropFirst(offset).prefix(limit).map { (id: $0.key, record: $0.value.record) }
-        return ModelPage(total: entries.count, models: Array(page))
+        let newestFirst =
+            name.map { name in versionsOf(name).reversed().map { ($0.id, $0.record) } }
+            ?? entries.sorted { ($0.value.record.createdAt, $0.key.rawValue) > ($1.value.record.createdAt, $1.key.rawValue) }.map {
+                ($0.key, $0.value.record)
+            }
+        let page = newestFirst.dropFirst(offset).prefix(limit).map { (id: $0.0, record: $0.1) }
+        return ModelPage(total: newestFirst.count, models: Array(page))
     }
 
-    public func delete(_ id: ModelID) async throws(RedisError) -> Bool {
+    public func delete(_ id: ModelID) async throws(RedisError) -> DeleteOutcome {
         try checkAvailable()
-        guard let entry = entries.removeValue(forKey: id) else { return false }
+        guard let entry = entries[id] else { return .notFound }
+        if let name = entry.record.name, let version = entry.record.version,
+            let alias = aliases[name]?.filter({ $0.value == version }).keys.min(by: { $0.rawValue < $1.rawValue })
+        {
+            return .aliased(alias)
+        }
+        entries[id] = nil
         pending.removeAll { $0 == id }
         if let worker = entry.record.worker { processing[worker]?.removeAll { $0 == id } }
-        return true
+        return .deleted
+    }
+
+    // MARK: Registry
+
+    /// A name's versions, oldest first.
+    private func versionsOf(_ name: ModelName) -> [(version: Int, id: ModelID, record: ModelRecord)] {
+        entries.compactMap { id, entry in
+            guard entry.record.name == name, let version = entry.record.version else { return nil }
+            return (version, id, entry.record)
+        }.sorted { $0.version < $1.version }
+    }
+
+    public func resolve(_ name: ModelName, _ selector: ModelReference.VersionSelector) async throws(RedisError) -> Resolution {
+        try checkAvailable()
+        let versions = versionsOf(name)
+        guard !versions.isEmpty else { return .unknownName }
+        let version: Int
+        switch selector {
+        case .newestReady:
+            guard let newest = versions.last(where: { $0.record.state == .ready }) else { return .noReadyVersion }
+            return .found(newest.id, version: newest.version)
+        case .version(let number):
+            version = number
+        case .alias(let alias):
+            guard let number = aliases[name]?[alias] else { return .unknownAlias }
+            version = number
+        }
+        guard let found = versions.first(where: { $0.version == version }) else { return .unknownVersion }
+        return .found(found.id, version: version)
+    }
+
+    public func setAlias(_ alias: AliasName, of name: ModelName, version: Int) async throws(RedisError) -> AliasOutcome {
+        try checkAvailable()
+        guard let found = versionsOf(name).first(where: { $0.version == version }) else { return .unknownVersion }
+        guard found.record.state == .ready else { return .notReady(found.record.state) }
+        let previous = aliases[name]?[alias]
+        aliases[name, default: [:]][alias] = version
+        return .set(found.id, previous: previous)
+    }
+
+    public func removeAlias(_ alias: AliasName, of name: ModelName) async throws(RedisError) -> Bool {
+        try checkAvailable()
+        return aliases[name]?.removeValue(forKey: alias) != nil
+    }
+
+    public func versions(of name: ModelName) async throws(RedisError) -> ModelVersions? {
+        try checkAvailable()
+        let versions = versionsOf(name)
+        guard !versions.isEmpty else { return nil }
+        return ModelVersions(name: name, versions: versions, aliases: aliases[name] ?? [:])
     }
 
     public func counters() async throws(RedisError) -> QueueCounters {

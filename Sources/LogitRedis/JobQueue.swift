@@ -47,28 +47,34 @@ public struct JobQueue: WorkQueue {
     /// this throws `temporarilyUnavailable`.
     ///
     /// `alreadyStaged`: `stage(_:_:)` has already written the large data to the upload key.
+    ///
+    /// `name`: the name the fields register the model under; the script gives it the name's next version, which this
+    /// returns (nil without a name).
+    @discardableResult
     public func enqueue(
-        _ id: ModelID, data: ByteBuffer, fields: [(ModelField, String)], createdAt: Date, replicas: Int = 0, ackTimeout: Duration = .seconds(1),
-        alreadyStaged: Bool = false
-    ) async throws(RedisError) {
+        _ id: ModelID, data: ByteBuffer, fields: [(ModelField, String)], createdAt: Date, name: ModelName? = nil, replicas: Int = 0,
+        ackTimeout: Duration = .seconds(1), alreadyStaged: Bool = false
+    ) async throws(RedisError) -> Int? {
         let ackTimeoutMilliseconds = ackTimeout.wholeMilliseconds
         let uploaded = isStaged(data)
         if uploaded && !alreadyStaged { try await stage(id, data) }
-        var command: [RedisArgument] = [
-            "EVAL", .text(Scripts.enqueue), 5, .text(keys.model(id)), .text(keys.trainingData(id)), .text(keys.modelIndex),
-            .text(keys.pendingJobs), .text(keys.upload(id)), .text(id.rawValue), RedisArgument(Timestamp.milliseconds(createdAt)),
-            uploaded ? "upload" : "inline", uploaded ? "" : .buffer(data),
-        ]
+        let registry: [RedisArgument] = name.map { [.text(keys.names), .text(keys.versions($0))] } ?? []
+        var command: [RedisArgument] =
+            [
+                "EVAL", .text(Scripts.enqueue), RedisArgument(5 + registry.count), .text(keys.model(id)), .text(keys.trainingData(id)),
+                .text(keys.modelIndex), .text(keys.pendingJobs), .text(keys.upload(id)),
+            ] + registry + [
+                .text(id.rawValue), RedisArgument(Timestamp.milliseconds(createdAt)), uploaded ? "upload" : "inline", uploaded ? "" : .buffer(data),
+            ]
         for (field, value) in fields { command += [.text(field.rawValue), .text(value)] }
         let commit = command
         let deleteCommand = Scripts.deleteCommand(id, keys: keys)
-        try await retryingWhenAmbiguous { () throws(RedisError) in
+        let version = try await retryingWhenAmbiguous { () throws(RedisError) -> RedisReply in
             guard replicas > 0 else {
-                try await client.send(commit)
-                return
+                return try await client.send(commit)
             }
             // WAIT counts the replicas that have every write of this connection so far: same connection as the script.
-            try await client.withConnection { (connection) throws(RedisError) in
+            return try await client.withConnection { (connection) throws(RedisError) -> RedisReply in
                 let replies = try connection.pipeline([commit, ["WAIT", RedisArgument(replicas), RedisArgument(ackTimeoutMilliseconds)]])
                 if case .error(let message) = replies[0] { throw .serverError(message) }
                 let acknowledged = replies[1].integer ?? 0
@@ -78,8 +84,11 @@ public struct JobQueue: WorkQueue {
                         "only \(acknowledged) of the \(replicas) replicas required (--min-replicas-ack) acknowledged the job within \(ackTimeoutMilliseconds) ms; it was not accepted"
                     )
                 }
+                return replies[0]
             }
         }
+        guard name != nil, let number = version.integer, number > 0 else { return nil }
+        return Int(number)
     }
 
     /// How long `enqueue` keeps trying after its commit may have run without the API hearing so.
@@ -89,7 +98,7 @@ public struct JobQueue: WorkQueue {
     /// one, drops the replies it has not written yet), runs it again until it answers or `ambiguityWindow` passes.
     /// Running it again is safe: the script queues a job once. Without this, a client told 503 could find its job
     /// trained anyway (seen in the restart test: about one POST per restart).
-    private func retryingWhenAmbiguous(_ commit: () async throws(RedisError) -> Void) async throws(RedisError) {
+    private func retryingWhenAmbiguous<T>(_ commit: () async throws(RedisError) -> T) async throws(RedisError) -> T {
         var ambiguousSince: ContinuousClock.Instant? = nil
         var backoff = Backoff(base: .milliseconds(20), cap: .milliseconds(500))
         while true {

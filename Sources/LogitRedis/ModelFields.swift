@@ -40,6 +40,10 @@ public enum ModelField: String, CaseIterable, Sendable {
     case attempts
     /// The worker that holds the current claim.
     case worker
+    /// The registered name (`POST /models?name=`), when the model has one.
+    case name
+    /// The version within its name: 1, 2, … assigned by the `enqueue` script.
+    case version
 }
 
 /// The fields of the `{p}stats` hash: deployment-wide counters of settled jobs.

@@ -25,6 +25,10 @@ public struct ModelRecord: Sendable, Equatable {
     public var attempts: Int
     /// The worker holding the current claim, while training.
     public var worker: String?
+    /// The registered name, when the model was trained under one.
+    public var name: ModelName?
+    /// Its version within the name; nil before `create` assigns it (and for a model without a name).
+    public var version: Int?
 
     /// What validation found in the training data.
     public struct DataShape: Sendable, Equatable {
@@ -78,7 +82,8 @@ public struct ModelRecord: Sendable, Equatable {
 
     public init(
         state: ModelState, createdAt: Date, startedAt: Date?, finishedAt: Date?, parameters: TrainingParameters, format: CSVFormat,
-        shape: DataShape, progress: Progress?, result: FitResult?, error: String?, warnings: [String], attempts: Int, worker: String?
+        shape: DataShape, progress: Progress?, result: FitResult?, error: String?, warnings: [String], attempts: Int, worker: String?,
+        name: ModelName?, version: Int?
     ) {
         self.state = state
         self.createdAt = createdAt
@@ -93,15 +98,18 @@ public struct ModelRecord: Sendable, Equatable {
         self.warnings = warnings
         self.attempts = attempts
         self.worker = worker
+        self.name = name
+        self.version = version
     }
 
     /// A model just accepted for training.
     public static func queued(
-        parameters: TrainingParameters, format: CSVFormat = CSVFormat(), shape: DataShape, warnings: [String] = [], createdAt: Date
+        parameters: TrainingParameters, format: CSVFormat = CSVFormat(), shape: DataShape, warnings: [String] = [], createdAt: Date,
+        name: ModelName? = nil
     ) -> ModelRecord {
         ModelRecord(
             state: .queued, createdAt: createdAt, startedAt: nil, finishedAt: nil, parameters: parameters, format: format, shape: shape,
-            progress: nil, result: nil, error: nil, warnings: warnings, attempts: 0, worker: nil)
+            progress: nil, result: nil, error: nil, warnings: warnings, attempts: 0, worker: nil, name: name, version: nil)
     }
 }
 

@@ -37,6 +37,8 @@ extension ModelRecord {
         case .error: error
         case .attempts: String(attempts)
         case .worker: worker
+        case .name: name?.rawValue
+        case .version: version.map { String($0) }
         }
     }
 
@@ -66,7 +68,8 @@ extension ModelRecord {
                 labelName: stored[ModelField.labelName.rawValue]),
             progress: progress, result: result, error: stored[ModelField.error.rawValue],
             warnings: stored[ModelField.warnings.rawValue] == nil ? [] : try reader.json(.warnings, [String].self),
-            attempts: try reader.optional(.attempts, Int.init) ?? 0, worker: stored[ModelField.worker.rawValue])
+            attempts: try reader.optional(.attempts, Int.init) ?? 0, worker: stored[ModelField.worker.rawValue],
+            name: try reader.optional(.name, ModelName.init(validating:)), version: try reader.optional(.version, Int.init))
     }
 }
 

@@ -147,16 +147,18 @@ enum Scripts {
             return {moved, redis.call('LRANGE', KEYS[1], 0, -1)}
             """
 
-    /// KEYS: model, data, index, jobs, upload. ARGV: id, created-at ms, data source, data (or empty), then the model
-    /// hash's field/value pairs. With source `upload`, the data was sent beforehand in chunks to the upload key,
-    /// which becomes the data key here; with `inline`, it is ARGV[4]. One script, so a job is stored whole or not at
-    /// all. Returns 1; 0 when the model exists already (the client retried a call whose reply was lost: the job is
-    /// queued once); or an error when the upload key is gone (it expires if its request never commits).
+    /// KEYS: model, data, index, jobs, upload, and for a named model also names, versions (of its name). ARGV: id,
+    /// created-at ms, data source, data (or empty), then the model hash's field/value pairs. With source `upload`, the
+    /// data was sent beforehand in chunks to the upload key, which becomes the data key here; with `inline`, it is
+    /// ARGV[4]. One script, so a job is stored whole or not at all, and a named model's version is the next one of its
+    /// name however many requests race (`HINCRBY` on `{p}names`, never reused, even after a deletion). Returns the
+    /// version (0 without a name); the same when the model exists already (the client retried a call whose reply was
+    /// lost: the job is queued once); or an error when the upload key is gone (it expires if its request never commits).
     static let enqueue =
         ScriptPrelude.text + """
             if redis.call('EXISTS', KEYS[1]) == 1 then
               redis.call('DEL', KEYS[5])
-              return 0
+              return tonumber(redis.call('HGET', KEYS[1], F.version) or '0')
             end
             if ARGV[3] == 'upload' then
               if redis.call('EXISTS', KEYS[5]) == 0 then return redis.error_reply('ERR the uploaded training data expired') end
@@ -166,24 +168,75 @@ enum Scripts {
               redis.call('SET', KEYS[2], ARGV[4])
             end
             redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+            local version = 0
+            local name = redis.call('HGET', KEYS[1], F.name)
+            if name and KEYS[7] then
+              version = redis.call('HINCRBY', KEYS[6], name, 1)
+              redis.call('HSET', KEYS[1], F.version, version)
+              redis.call('ZADD', KEYS[7], version, ARGV[1])
+            end
             redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
             redis.call('LPUSH', KEYS[4], ARGV[1])
             announce(prefixOf(KEYS[1], ARGV[1]), ARGV[1], S.queued)
-            return 1
+            return version
             """
 
-    /// KEYS: model, data, jobs, index. ARGV: id, prefix. Returns 1 when the model existed. A model in training also
-    /// leaves its worker's processing list; its worker's next progress write is refused, and it stops.
+    /// KEYS: model, data, jobs, index. ARGV: id, prefix. Returns {1} when the model existed and is gone, {0} when
+    /// there was none, {2, alias} when an alias of its name points at its version (nothing deleted). A model in
+    /// training also leaves its worker's processing list; its worker's next progress write is refused, and it stops.
+    /// A named model leaves its name's versions (the version number is not reused).
     static let delete =
         ScriptPrelude.text + """
+            local f = redis.call('HMGET', KEYS[1], F.worker, F.name, F.version)
+            if f[2] and f[3] then
+              local aliases = redis.call('HGETALL', ARGV[2] .. K.aliases .. f[2])
+              for i = 1, #aliases, 2 do
+                if aliases[i + 1] == f[3] then return {2, aliases[i]} end
+              end
+              redis.call('ZREM', ARGV[2] .. K.versions .. f[2], ARGV[1])
+            end
             local existed = redis.call('EXISTS', KEYS[1])
-            local worker = redis.call('HGET', KEYS[1], F.worker)
-            if worker then redis.call('LREM', ARGV[2] .. K.processing .. worker, 0, ARGV[1]) end
+            if f[1] then redis.call('LREM', ARGV[2] .. K.processing .. f[1], 0, ARGV[1]) end
             redis.call('LREM', KEYS[3], 0, ARGV[1])
             redis.call('DEL', KEYS[1], KEYS[2])
             redis.call('ZREM', KEYS[4], ARGV[1])
             if existed == 1 then announce(ARGV[2], ARGV[1], EV.deleted) end
-            return existed
+            return {existed}
+            """
+
+    /// KEYS: versions, aliases (of one name). ARGV: prefix, selector (`newest`, `number` or `alias`), the version
+    /// number or alias. Returns {id, version}, or {code}: -1 no such name, -2 no such version, -3 no such alias, -4 no
+    /// ready version. `newest` is the highest version whose model is ready.
+    static let resolve =
+        ScriptPrelude.text + """
+            if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
+            local version = ARGV[3]
+            if ARGV[2] == 'newest' then
+              local ids = redis.call('ZREVRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+              for i = 1, #ids, 2 do
+                if redis.call('HGET', ARGV[1] .. K.model .. ids[i], F.state) == S.ready then return {ids[i], tonumber(ids[i + 1])} end
+              end
+              return {-4}
+            elseif ARGV[2] == 'alias' then
+              version = redis.call('HGET', KEYS[2], ARGV[3])
+              if not version then return {-3} end
+            end
+            local ids = redis.call('ZRANGEBYSCORE', KEYS[1], version, version)
+            if #ids == 0 then return {-2} end
+            return {ids[1], tonumber(version)}
+            """
+
+    /// KEYS: versions, aliases (of one name). ARGV: prefix, alias, version. Points the alias at the version when that
+    /// version's model is ready. Returns {id, previous version or 0}, or {-1} (no such version), {-2, state}.
+    static let setAlias =
+        ScriptPrelude.text + """
+            local ids = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[3], ARGV[3])
+            if #ids == 0 then return {-1} end
+            local state = redis.call('HGET', ARGV[1] .. K.model .. ids[1], F.state)
+            if state ~= S.ready then return {-2, state} end
+            local previous = redis.call('HGET', KEYS[2], ARGV[2])
+            redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+            return {ids[1], tonumber(previous or '0')}
             """
 
     /// The call of `delete` for a model: removes it and all its keys (and its job, wherever it is); replies 1 when

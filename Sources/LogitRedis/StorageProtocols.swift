@@ -7,10 +7,12 @@ import NIOCore
 /// Errors: `RedisError` when the store is unreachable (a 503), `CorruptRecordError` when a stored model cannot be
 /// read back (a 500).
 public protocol ModelRepository: Sendable {
-    /// Stores a new model's record and training data and queues its job, all or nothing.
-    func create(_ id: ModelID, record: ModelRecord, data: ByteBuffer) async throws
+    /// Stores a new model's record and training data and queues its job, all or nothing. A record with a `name` gets
+    /// the name's next version, atomically (two concurrent calls get two versions). Returns the record as stored.
+    @discardableResult
+    func create(_ id: ModelID, record: ModelRecord, data: ByteBuffer) async throws -> ModelRecord
     /// The same, for a record that `validate` makes from `data`: a store may start writing the data while `validate`
-    /// runs. When `validate` throws, its error is thrown and nothing is left behind.
+    /// runs. When `validate` throws, its error is thrown and nothing is left behind. Returns the record as stored.
     func create(_ id: ModelID, data: ByteBuffer, validatedBy validate: @Sendable () async throws -> ModelRecord) async throws -> ModelRecord
     /// The model's record, or nil when there is no such model.
     func record(_ id: ModelID) async throws -> ModelRecord?
@@ -20,10 +22,18 @@ public protocol ModelRepository: Sendable {
     func status(_ id: ModelID) async throws -> ModelStatus?
     /// The fitted model of a ready model; nil when there is none.
     func fittedModel(_ id: ModelID) async throws -> LogisticModel?
-    /// Models newest first.
-    func list(offset: Int, limit: Int) async throws -> ModelPage
-    /// Removes a model and everything about it (its job too); false when there was no such model.
-    func delete(_ id: ModelID) async throws -> Bool
+    /// Models newest first; with a `name`, that name's versions, newest first.
+    func list(offset: Int, limit: Int, name: ModelName?) async throws -> ModelPage
+    /// Removes a model and everything about it (its job too), unless an alias points at its version.
+    func delete(_ id: ModelID) async throws -> DeleteOutcome
+    /// The model a name reference selects (one round trip).
+    func resolve(_ name: ModelName, _ selector: ModelReference.VersionSelector) async throws -> Resolution
+    /// Points `alias` of `name` at `version`, which must be ready.
+    func setAlias(_ alias: AliasName, of name: ModelName, version: Int) async throws -> AliasOutcome
+    /// Removes an alias; false when there was none.
+    func removeAlias(_ alias: AliasName, of name: ModelName) async throws -> Bool
+    /// Every version of `name` with its record, and the name's aliases; nil when the name has no version.
+    func versions(of name: ModelName) async throws -> ModelVersions?
     /// The queue's length and the deployment's job counters (`{p}stats`), for metrics.
     func counters() async throws -> QueueCounters
     /// Whether the store answers now (readiness).
@@ -36,9 +46,11 @@ extension ModelRepository {
     /// Validates first, then stores: for stores where writing is cheap.
     public func create(_ id: ModelID, data: ByteBuffer, validatedBy validate: @Sendable () async throws -> ModelRecord) async throws -> ModelRecord {
         let record = try await validate()
-        try await create(id, record: record, data: data)
-        return record
+        return try await create(id, record: record, data: data)
     }
+
+    /// Every model, newest first.
+    public func list(offset: Int, limit: Int) async throws -> ModelPage { try await list(offset: offset, limit: limit, name: nil) }
 }
 
 /// What `/metrics` reports of the whole deployment.
@@ -87,23 +99,32 @@ public struct ModelStatus: Sendable, Equatable {
     public var progress: ModelRecord.Progress?
     public var maxIter: Int
     public var warnings: [String]
+    /// The registered name and version, when the model has one.
+    public var name: ModelName?
+    public var version: Int?
 
-    public init(state: ModelState, error: String?, progress: ModelRecord.Progress?, maxIter: Int, warnings: [String] = []) {
+    public init(
+        state: ModelState, error: String?, progress: ModelRecord.Progress?, maxIter: Int, warnings: [String] = [], name: ModelName? = nil,
+        version: Int? = nil
+    ) {
         self.state = state
         self.error = error
         self.progress = progress
         self.maxIter = maxIter
         self.warnings = warnings
+        self.name = name
+        self.version = version
     }
 
     /// The fields a status read needs.
     static let fields: [ModelField] = [
-        .state, .error, .phase, .progressIteration, .progressObjective, .progressUpdatedAt, .maxIter, .warnings,
+        .state, .error, .phase, .progressIteration, .progressObjective, .progressUpdatedAt, .maxIter, .warnings, .name, .version,
     ]
 
     init(_ record: ModelRecord) {
         self.init(
-            state: record.state, error: record.error, progress: record.progress, maxIter: record.parameters.maxIter, warnings: record.warnings)
+            state: record.state, error: record.error, progress: record.progress, maxIter: record.parameters.maxIter, warnings: record.warnings,
+            name: record.name, version: record.version)
     }
 }
 

@@ -28,3 +28,6 @@ extension ModelMetadata: JSONResponse {}
 extension ModelListing: JSONResponse {}
 extension AliveMessage: JSONResponse {}
 extension HealthStatus: JSONResponse {}
+extension ModelVersionList: JSONResponse {}
+extension AliasAssignment: JSONResponse {}
+extension ModelEvaluation: JSONResponse {}

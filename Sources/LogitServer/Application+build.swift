@@ -19,10 +19,14 @@ public func buildRouter(
     let bodies = BodyBudget(limit: configuration.maxInFlightBodyBytes)
     let models = ReadyModels(repository: repository, cache: ModelCache(feed: changes))
     let waiters = ChangeWaiters(feed: changes)
+    let resolver = ModelResolver(repository: repository)
     router.addRoutes(
-        ModelController(configuration: configuration, repository: repository, bodies: bodies, models: models, waiters: waiters).routes)
-    router.addRoutes(ExportController(models: models).routes)
-    router.addRoutes(InferenceProtocolController(configuration: configuration, repository: repository, bodies: bodies, models: models).routes)
+        ModelController(
+            configuration: configuration, repository: repository, bodies: bodies, models: models, waiters: waiters, resolver: resolver
+        ).routes)
+    router.addRoutes(ExportController(models: models, resolver: resolver).routes)
+    router.addRoutes(
+        InferenceProtocolController(configuration: configuration, repository: repository, bodies: bodies, models: models, resolver: resolver).routes)
     router.addRoutes(HealthController(repository: repository).routes)
     router.addRoutes(DocumentationController(metrics: metrics, repository: repository).routes)
     allowed.load(from: router)

@@ -10,12 +10,14 @@ import LogitRedis
 /// request, 404 for no such model, 409 for a model that is not ready (queued, training or failed), 503 when Redis is
 /// unavailable.
 ///
-/// A model's protocol name is its reference in the path (today its model id); it has no versions yet.
+/// A model's protocol name is its reference in the path as the client wrote it (an id, `churn`, `churn@2`,
+/// `churn@production`); answers give the resolved version as `model_version` (and the `Logit-Model-ID` header).
 struct InferenceProtocolController: Sendable {
     let configuration: APIConfiguration
     let repository: any ModelRepository
     let bodies: BodyBudget
     let models: ReadyModels
+    let resolver: ModelResolver
 
     var routes: RouteCollection<BasicRequestContext> {
         let routes = RouteCollection(context: BasicRequestContext.self)
@@ -34,23 +36,27 @@ struct InferenceProtocolController: Sendable {
     }
 
     /// The model's inputs and outputs, from its record: known from the moment it is queued.
-    @Sendable func metadata(_ request: Request, _ context: BasicRequestContext) async throws -> InferenceModelMetadata {
-        let id = try context.modelID()
-        guard let record = try await repository.record(id) else { throw ProblemError.modelNotFound }
-        return InferenceModelMetadata(name: id.rawValue, featureCount: record.shape.featureCount, classCount: record.shape.classes.count)
+    @Sendable func metadata(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let resolved = try await resolver.resolve(context)
+        guard let record = try await repository.record(resolved.id) else { throw ProblemError.modelNotFound }
+        return try InferenceModelMetadata(
+            name: resolved.reference.description, versions: record.version.map { [String($0)] }, featureCount: record.shape.featureCount,
+            classCount: record.shape.classes.count
+        ).response(from: request, context: context).naming(resolved)
     }
 
     /// 200 when the model can infer; 409 (with its state) when it cannot yet or failed.
-    @Sendable func modelReady(_ request: Request, _ context: BasicRequestContext) async throws -> InferenceModelReady {
-        let id = try context.modelID()
-        _ = try await models.ready(id, to: "infer")
-        return InferenceModelReady(name: id.rawValue, ready: true)
+    @Sendable func modelReady(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let resolved = try await resolver.resolve(context)
+        _ = try await models.ready(resolved.id, to: "infer")
+        return try InferenceModelReady(name: resolved.reference.description, ready: true).response(from: request, context: context).naming(resolved)
     }
 
     /// Labels and probabilities for an `[n, d]` tensor of raw features: the prediction route's computation
     /// (`LogisticModel.probabilities`), in the protocol's tensors.
-    @Sendable func infer(_ request: Request, _ context: BasicRequestContext) async throws -> InferenceResponse {
-        let id = try context.modelID()
+    @Sendable func infer(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let resolved = try await resolver.resolve(context)
+        let id = resolved.id
         guard request.mediaType.isEmpty || request.mediaType == "application/json" else {
             throw ProblemError(
                 .unsupportedMediaType, "Content-Type \(request.mediaType) is not accepted: send application/json (an inference request).")
@@ -59,7 +65,8 @@ struct InferenceProtocolController: Sendable {
             throw ProblemError(.unsupportedMediaType, "Content-Encoding \(encoding.prefix(20)) is not accepted: send the request uncompressed.")
         }
         let headerLength = request.headers[Self.inferenceHeaderContentLength]
-        return try await bodies.withBody(of: request, limit: configuration.maxPredictionBytes, limitName: "LOGIT_MAX_PREDICTION_BYTES") { body in
+        let answer = try await bodies.withBody(of: request, limit: configuration.maxPredictionBytes, limitName: "LOGIT_MAX_PREDICTION_BYTES") {
+            body in
             let model = try await models.ready(id, to: "infer")
             return try await ModelController.offload(bytes: body.readableBytes) {
                 let input = try InferenceInput(body: body, headerLength: headerLength, featureCount: model.featureCount)
@@ -67,9 +74,12 @@ struct InferenceProtocolController: Sendable {
                 let labels = model.predictedClasses(probabilities: probabilities).map { model.classes[$0] }
                 let all = InferenceResponse.outputs(labels: labels, probabilities: probabilities, classCount: model.classes.count)
                 let outputs = input.outputs.compactMap { name in all.first { $0.name == name } }
-                return InferenceResponse(modelName: id.rawValue, id: input.request.id, outputs: outputs)
+                return InferenceResponse(
+                    modelName: resolved.reference.description, modelVersion: resolved.version.map(String.init), id: input.request.id, outputs: outputs
+                )
             }
         }
+        return try answer.response(from: request, context: context).naming(resolved)
     }
 
     /// Triton's binary tensor data extension: the byte count of the JSON that begins the body.

@@ -16,6 +16,8 @@ struct ModelController: Sendable {
     let models: ReadyModels
     /// Requests held by `?wait=` until their model changes.
     let waiters: ChangeWaiters
+    /// Every route's `{id}`: an id or a name reference.
+    let resolver: ModelResolver
 
     var routes: RouteCollection<BasicRequestContext> {
         let routes = RouteCollection(context: BasicRequestContext.self)
@@ -26,6 +28,10 @@ struct ModelController: Sendable {
         routes.post(RouterPath(APIPath.predict)) { request, context in try await predict(request, context, status: .ok) }
         routes.get(RouterPath(APIPath.checkStatus), use: status)
         routes.post(RouterPath(APIPath.checkStatus), use: status)
+        routes.post(RouterPath(APIPath.evaluate), use: evaluate)
+        routes.get(RouterPath(APIPath.modelVersions), use: versions)
+        routes.put(RouterPath(APIPath.alias), use: setAlias)
+        routes.delete(RouterPath(APIPath.alias), use: removeAlias)
         return routes
     }
 
@@ -44,6 +50,7 @@ struct ModelController: Sendable {
         let queryItems = request.queryItems
         let parameters = try TrainingParameters.parse(query: queryItems)
         let format = try CSVFormat.parse(query: queryItems, tabSeparated: tabSeparated)
+        let name = try Self.nameQuery(request)
         let limits = configuration.csvLimits
         let id = ModelID.generate()
         let clock = ContinuousClock()
@@ -58,23 +65,23 @@ struct ModelController: Sendable {
                 try HoldoutSplit.check(labels: shape.labels, classes: shape.classes, fraction: parameters.validationFraction, seed: parameters.seed)
                 return ModelRecord.queued(
                     parameters: parameters.settlingDefaults(query: queryItems, rowCount: shape.rowCount, featureCount: shape.featureCount),
-                    format: format, shape: ModelRecord.DataShape(shape), warnings: shape.warnings, createdAt: Timestamp.nowDate())
+                    format: format, shape: ModelRecord.DataShape(shape), warnings: shape.warnings, createdAt: Timestamp.nowDate(), name: name)
             }
         }
         context.logger.info(
             "Training job queued",
             metadata: [
                 "model_id": "\(id)", "rows": "\(record.shape.sampleCount)", "features": "\(record.shape.featureCount)",
-                "seconds": "\((clock.now - started) / .seconds(1))",
+                "seconds": "\((clock.now - started) / .seconds(1))", "name": "\(record.name?.rawValue ?? "")", "version": "\(record.version ?? 0)",
             ])
-        let accepted = TrainingAccepted(modelID: id.rawValue)
+        let accepted = TrainingAccepted(modelID: id.rawValue, name: record.name?.rawValue, version: record.version)
         return EditedResponse(status: .created, headers: [.location: accepted.modelURL], response: accepted)
     }
 
     // MARK: Status and metadata
 
     @Sendable func status(_ request: Request, _ context: BasicRequestContext) async throws -> StatusResponse {
-        let id = try context.modelID()
+        let id = try await resolver.resolve(context).id
         let status = try await waitingForChange(request, id, read: { try await repository.status(id) }, state: \.state)
         return StatusResponse(id: id, status: status)
     }
@@ -124,7 +131,7 @@ struct ModelController: Sendable {
     @Sendable func getModel(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let hasBody = (request.headers[.contentLength].map { $0 != "0" } ?? false) || request.headers[.transferEncoding] != nil
         if hasBody || request.hasContentType { return try await predict(request, context, status: .accepted) }
-        let id = try context.modelID()
+        let id = try await resolver.resolve(context).id
         let record = try await waitingForChange(request, id, read: { try await repository.record(id) }, state: \.state)
         return try ModelMetadata(id: id, record: record).response(from: request, context: context)
     }
@@ -132,18 +139,111 @@ struct ModelController: Sendable {
     @Sendable func list(_ request: Request, _ context: BasicRequestContext) async throws -> ModelListing {
         let limit = try Self.integerQuery(request, "limit", default: 50, range: 1...1000)
         let offset = try Self.integerQuery(request, "offset", default: 0, range: 0...Int(Int32.max))
-        let page = try await repository.list(offset: offset, limit: limit)
+        let name = try Self.nameQuery(request)
+        let page = try await repository.list(offset: offset, limit: limit, name: name)
         return ModelListing(
-            models: page.models.map { ModelListing.Item(id: $0.id, record: $0.record) }, total: page.total, offset: offset, limit: limit)
+            models: page.models.map { ModelListing.Item(id: $0.id, record: $0.record) }, total: page.total, offset: offset, limit: limit,
+            name: name?.rawValue)
     }
 
-    @Sendable func delete(_ request: Request, _ context: BasicRequestContext) async throws -> HTTPResponse.Status {
+    /// 409 naming the alias when an alias points at the version.
+    @Sendable func delete(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         try authorize(request)
-        let id = try context.modelID()
-        guard try await repository.delete(id) else { throw ProblemError.modelNotFound }
-        models.remove(id)
-        context.logger.info("Model deleted", metadata: ["model_id": "\(id)"])
+        let model = try await resolver.resolve(context)
+        switch try await repository.delete(model.id) {
+        case .deleted:
+            break
+        case .notFound:
+            throw ProblemError.modelNotFound
+        case .aliased(let alias):
+            let record = try await repository.record(model.id)
+            let name = record?.name?.rawValue ?? "its name"
+            throw ProblemError(
+                .conflict,
+                "Version \(record?.version ?? model.version ?? 0) of \(name) cannot be deleted: the alias \"\(alias)\" points at it. Move the alias to another version (PUT \(APIPath.alias(name: name, alias: alias.rawValue))) or delete it first."
+            )
+        }
+        models.remove(model.id)
+        context.logger.info("Model deleted", metadata: ["model_id": "\(model.id)"])
+        return Response(status: .noContent).naming(model)
+    }
+
+    // MARK: Registry
+
+    /// `GET /models/{name}/versions`: 404 when the name has no version.
+    @Sendable func versions(_ request: Request, _ context: BasicRequestContext) async throws -> ModelVersionList {
+        let name = try Self.pathName(context)
+        guard let found = try await repository.versions(of: name) else { throw ProblemError.unknownName(name) }
+        return ModelVersionList(found)
+    }
+
+    /// `PUT /models/{name}/aliases/{alias}` `{"version": N}`: only a ready version; under the API token when one is set.
+    @Sendable func setAlias(_ request: Request, _ context: BasicRequestContext) async throws -> AliasAssignment {
+        try authorize(request)
+        let name = try Self.pathName(context)
+        let alias = try Self.pathAlias(context)
+        let body = try await request.body.collect(upTo: Self.aliasBodyLimit)
+        guard let wanted = try? JSONDecoder().decode(AliasRequest.self, from: Data(body.readableBytesView)), wanted.version >= 1 else {
+            throw ProblemError(
+                .badRequest, "The body must be JSON {\"version\": N} with N a version of \(name) (a whole number from 1).", parameter: "version")
+        }
+        switch try await repository.setAlias(alias, of: name, version: wanted.version) {
+        case .set(let id, let previous):
+            context.logger.info(
+                "Alias set", metadata: ["name": "\(name)", "alias": "\(alias)", "version": "\(wanted.version)", "model_id": "\(id)"])
+            return AliasAssignment(
+                name: name.rawValue, alias: alias.rawValue, version: wanted.version, modelID: id.rawValue, previousVersion: previous)
+        case .unknownVersion:
+            throw ProblemError(
+                .notFound,
+                "\(OriginalMessages.modelNotFound) \(name) has no version \(wanted.version) (see GET \(APIPath.filled(APIPath.modelVersions, id: name.rawValue))).",
+                parameter: "version")
+        case .notReady(let state):
+            throw ProblemError(
+                .conflict, "Version \(wanted.version) of \(name) is \(state.rawValue): an alias can point only at a ready version.",
+                modelStatus: OriginalMessages.status(state), state: state)
+        }
+    }
+
+    @Sendable func removeAlias(_ request: Request, _ context: BasicRequestContext) async throws -> HTTPResponse.Status {
+        try authorize(request)
+        let name = try Self.pathName(context)
+        let alias = try Self.pathAlias(context)
+        guard try await repository.removeAlias(alias, of: name) else { throw ProblemError.unknownAlias(alias, of: name) }
+        context.logger.info("Alias deleted", metadata: ["name": "\(name)", "alias": "\(alias)"])
         return .noContent
+    }
+
+    /// An alias body is one small JSON object.
+    static let aliasBodyLimit = 4096
+
+    /// The `{id}` of a registry route, which is a name: 404 when it cannot be one.
+    static func pathName(_ context: BasicRequestContext) throws -> ModelName {
+        let text = context.pathParameter("id") ?? ""
+        guard let name = ModelName(validating: text) else {
+            throw ProblemError(.notFound, "\(OriginalMessages.modelNotFound) \"\(text.prefix(70))\" is not a model name (\(ModelName.rule)).")
+        }
+        return name
+    }
+
+    static func pathAlias(_ context: BasicRequestContext) throws -> AliasName {
+        let text = context.pathParameter("alias") ?? ""
+        guard let alias = AliasName(validating: text) else {
+            throw ProblemError(
+                .badRequest, "alias \"\(text.prefix(70))\" is not valid: expected \(AliasName.rule) (a number would read as a version).",
+                parameter: "alias")
+        }
+        return alias
+    }
+
+    /// `?name=`: 400 naming it when it is not a valid name.
+    static func nameQuery(_ request: Request) throws -> ModelName? {
+        guard let text = request.uri.queryParameters.get("name") else { return nil }
+        guard let name = ModelName(validating: text) else {
+            throw ProblemError(
+                .badRequest, "query parameter name=\"\(text.prefix(70))\" is not valid: expected \(ModelName.rule)", parameter: "name")
+        }
+        return name
     }
 
     // MARK: Prediction
@@ -153,7 +253,8 @@ struct ModelController: Sendable {
     /// 200 for `POST …/predict`; a model not ready yet is the original's 200 "Model is Training" on `GET` and a 409
     /// with its state on `POST`.
     func predict(_ request: Request, _ context: BasicRequestContext, status: HTTPResponse.Status) async throws -> Response {
-        let id = try context.modelID()
+        let resolved = try await resolver.resolve(context)
+        let id = resolved.id
         let isJSON = request.mediaType == "application/json"
         guard request.hasCSVContentType || isJSON else {
             throw ProblemError(
@@ -170,7 +271,7 @@ struct ModelController: Sendable {
             case .notYet(let state):
                 guard status == .accepted else { throw ProblemError.notReady(id, state: state, to: "predict") }
                 // The original's answer to its GET while training.
-                return try StatusResponse(modelID: id.rawValue, state: state).response(from: request, context: context)
+                return try StatusResponse(modelID: id.rawValue, state: state).response(from: request, context: context).naming(resolved)
             }
             let wantsCSV = request.headers[.accept].map { $0.lowercased().contains("text/csv") } ?? false
             let bytes = try await Self.offload(bytes: body.readableBytes) { () throws -> [UInt8] in
@@ -187,7 +288,49 @@ struct ModelController: Sendable {
             }
             let contentType = wantsCSV ? "text/csv; charset=utf-8" : "application/json"
             return Response(status: status, headers: [.contentType: contentType], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+                .naming(resolved)
         }
+    }
+
+    // MARK: Evaluation
+
+    /// The ready model's metrics on a labelled CSV, read as training reads it (`header=`, `label=`, `delimiter=`):
+    /// 415 for another type, 400 with line and field for a malformed body or the wrong number of features, 422 for a
+    /// label the model does not know (or fewer than 2 rows or 2 classes, as training). Nothing is stored.
+    @Sendable func evaluate(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let resolved = try await resolver.resolve(context)
+        let tabSeparated = request.mediaType == "text/tab-separated-values"
+        guard request.hasCSVContentType || tabSeparated else {
+            throw ProblemError(
+                .unsupportedMediaType,
+                "Please post labelled rows in csv format: Content-Type text/csv (or text/tab-separated-values), laid out as for training (header=, label=, delimiter=)."
+            )
+        }
+        let format = try CSVFormat.parse(query: request.queryItems, tabSeparated: tabSeparated)
+        let limits = configuration.csvLimits
+        let evaluation = try await bodies.withBody(of: request, limit: configuration.maxTrainingBytes, limitName: "LOGIT_MAX_TRAINING_BYTES") {
+            body in
+            let model = try await models.ready(resolved.id, to: "be evaluated")
+            return try await Self.offload(bytes: body.readableBytes) { () throws -> ModelEvaluation in
+                let set = try body.withBytes { bytes in try TrainingSet.parse(bytes, format: format, limits: limits) }
+                guard set.featureCount == model.featureCount else {
+                    throw ProblemError(
+                        .badRequest, "The rows have \(set.featureCount) features besides the label; the model takes \(model.featureCount).", line: 1)
+                }
+                let mapping = try set.classes.map { label in
+                    guard let index = ModelClasses.index(of: label, in: model.classes) else {
+                        throw ProblemError(
+                            .unprocessableContent,
+                            "The label \"\(label.prefix(60))\" is not one of the model's classes (\(model.classes.prefix(20).joined(separator: ", ")))."
+                        )
+                    }
+                    return index
+                }
+                let metrics = model.metrics(raw: set.features, labels: set.labels.map { mapping[Int($0)] })
+                return ModelEvaluation(modelID: resolved.id.rawValue, version: resolved.version, metrics: metrics)
+            }
+        }
+        return try evaluation.response(from: request, context: context).naming(resolved)
     }
 
     // MARK: Helpers

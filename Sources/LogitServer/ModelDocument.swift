@@ -14,7 +14,7 @@ extension ModelMetadata {
             progress: FitProgress(record.progress, state: record.state, maxIter: record.parameters.maxIter)
                 ?? FitProgress(iteration: 0, maxIter: record.parameters.maxIter),
             summary: record.result?.summary, coefficients: record.result?.coefficients, error: record.error,
-            warnings: record.warnings.isEmpty ? nil : record.warnings)
+            warnings: record.warnings.isEmpty ? nil : record.warnings, name: record.name?.rawValue, version: record.version)
     }
 }
 
@@ -23,7 +23,22 @@ extension ModelListing.Item {
         self.init(
             modelID: id.rawValue, state: record.state, createdAt: Timestamp.format(record.createdAt),
             finishedAt: record.finishedAt.map(Timestamp.format), featureCount: record.shape.featureCount,
-            sampleCount: record.shape.sampleCount, classes: record.shape.classes)
+            sampleCount: record.shape.sampleCount, classes: record.shape.classes, name: record.name?.rawValue, version: record.version)
+    }
+}
+
+extension ModelVersionList {
+    init(_ found: ModelVersions) {
+        var pointing: [Int: [String]] = [:]
+        for (alias, version) in found.aliases { pointing[version, default: []].append(alias.rawValue) }
+        self.init(
+            name: found.name.rawValue,
+            versions: found.versions.map { version in
+                Version(
+                    version: version.version, modelID: version.id.rawValue, state: version.record.state,
+                    createdAt: Timestamp.format(version.record.createdAt), finishedAt: version.record.finishedAt.map(Timestamp.format),
+                    aliases: (pointing[version.version] ?? []).sorted(), summary: version.record.result?.summary)
+            }, aliases: Dictionary(uniqueKeysWithValues: found.aliases.map { ($0.key.rawValue, $0.value) }))
     }
 }
 
@@ -33,7 +48,7 @@ extension StatusResponse {
         self.init(
             modelID: id.rawValue, state: status.state,
             progress: status.state == .training ? FitProgress(status.progress, state: status.state, maxIter: status.maxIter) : nil,
-            error: status.error, warnings: status.warnings.isEmpty ? nil : status.warnings)
+            error: status.error, warnings: status.warnings.isEmpty ? nil : status.warnings, name: status.name?.rawValue, version: status.version)
     }
 }
 

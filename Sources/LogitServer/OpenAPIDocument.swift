@@ -1,6 +1,7 @@
 import LogitAPI
 import LogitCore
 import LogitONNX
+import LogitRedis
 
 /// The OpenAPI 3.1 description of the API, built in code next to the routes so the two cannot drift apart
 /// (a test checks that every served route is documented and every documented one is served).
@@ -54,9 +55,39 @@ enum OpenAPIDocument {
 
     static let idParameter: JSONValue = .object([
         ("name", "id"), ("in", "path"), ("required", .bool(true)),
-        ("description", "A model id: a lowercase UUID returned by POST /models."),
-        ("schema", .object([("type", "string"), ("pattern", "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")])),
+        (
+            "description",
+            "A model: its id (a lowercase UUID returned by POST /models), or a reference to a registered name: `churn` (its newest ready version), `churn@2` (version 2) or `churn@production` (the version the alias points at). Answers name the model that answered (`model_id`, `version`, or the `Logit-Model-ID` and `Logit-Model-Version` headers)."
+        ),
+        (
+            "schema",
+            .object([
+                ("type", "string"),
+                (
+                    "pattern",
+                    "^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9][a-z0-9._-]{0,63}(@([0-9]+|[a-z][a-z0-9._-]{0,63}))?)$"
+                ),
+            ])
+        ),
     ])
+
+    /// The `{id}` of the registry's routes, which is a name.
+    static let nameParameter: JSONValue = .object([
+        ("name", "id"), ("in", "path"), ("required", .bool(true)),
+        ("description", .string("A registered model name (\(ModelName.rule)), as given to POST /models?name=.")),
+        ("schema", .object([("type", "string"), ("pattern", "^[a-z0-9][a-z0-9._-]{0,63}$")])),
+    ])
+
+    static let aliasParameter: JSONValue = .object([
+        ("name", "alias"), ("in", "path"), ("required", .bool(true)),
+        ("description", .string("An alias of the name (\(AliasName.rule)), e.g. production.")),
+        ("schema", .object([("type", "string"), ("pattern", "^[a-z][a-z0-9._-]{0,63}$")])),
+    ])
+
+    /// The 409 of every route with a model reference: a bare name whose versions are all still training.
+    static let noReadyVersion = "a bare name with no ready version yet (name@N answers for each version)."
+
+    static let nameQueryParameter = query("name", "string", "A registered model name (\(ModelName.rule)).")
 
     static var paths: [(String, JSONValue)] {
         [
@@ -66,8 +97,9 @@ enum OpenAPIDocument {
                     (
                         "post",
                         operation(
-                            "Train a model", "Validates the whole CSV, then queues a training job. Nothing is stored when the body is rejected.",
-                            parameters: trainingParameters,
+                            "Train a model",
+                            "Validates the whole CSV, then queues a training job. Nothing is stored when the body is rejected. With name=, the model is the name's next version (1, 2, …, assigned atomically) and the answer gives `name` and `version`.",
+                            parameters: trainingParameters + [nameQueryParameter],
                             body: csvBody(
                                 "Training rows: features and a label (last by default; see label=), optionally under a header row (see header=).",
                                 types: ["text/csv", "text/tab-separated-values"]),
@@ -90,13 +122,13 @@ enum OpenAPIDocument {
                     (
                         "get",
                         operation(
-                            "List models", "Newest first.",
+                            "List models", "Newest first; with name=, that name's versions, newest first.",
                             parameters: [
                                 query("limit", "integer", "Page size, 1 to 1000 (default 50)."),
-                                query("offset", "integer", "Models to skip (default 0)."),
+                                query("offset", "integer", "Models to skip (default 0)."), nameQueryParameter,
                             ],
                             responses: [
-                                ("200", response("A page of models.", schema: "ModelList")), ("400", problem("Bad limit or offset.")),
+                                ("200", response("A page of models.", schema: "ModelList")), ("400", problem("Bad limit, offset or name.")),
                                 ("503", problem("Redis is unavailable.")),
                             ])
                     ),
@@ -128,7 +160,7 @@ enum OpenAPIDocument {
                                     )
                                 ),
                                 ("404", problem(OriginalMessages.modelNotFound)),
-                                ("409", problem("Training Failed: the model cannot predict.")),
+                                ("409", problem("Training Failed: the model cannot predict; or \(noReadyVersion)")),
                                 ("408", problem("The body arrived too slowly.")),
                                 ("413", problem("The body exceeds LOGIT_MAX_PREDICTION_BYTES.")),
                                 ("415", problem(OriginalMessages.predictionNotCSV)),
@@ -138,10 +170,18 @@ enum OpenAPIDocument {
                     (
                         "delete",
                         operation(
-                            "Delete a model", "Removes the model, its data, its queued job and its index entry.",
+                            "Delete a model",
+                            "Removes the model, its data, its queued job and its index entry (and its place among its name's versions; version numbers are not reused).",
                             responses: [
                                 ("204", .object([("description", "Deleted.")])), ("401", problem("Token required.")),
-                                ("404", problem(OriginalMessages.modelNotFound)), ("503", problem("Redis is unavailable.")),
+                                ("404", problem(OriginalMessages.modelNotFound)),
+                                (
+                                    "409",
+                                    problem(
+                                        "An alias points at this version: the message names it (move or delete the alias first); or \(noReadyVersion)"
+                                    )
+                                ),
+                                ("503", problem("Redis is unavailable.")),
                             ])
                     ),
                 ])
@@ -228,6 +268,106 @@ enum OpenAPIDocument {
                 ])
             ),
             (
+                APIPath.evaluate,
+                .object([
+                    ("parameters", .array([idParameter])),
+                    (
+                        "post",
+                        operation(
+                            "Evaluate a ready model on labelled rows",
+                            "The model's accuracy, log-loss, per-class precision, recall and F1, macro F1, confusion matrix (row = true class, column = predicted, in the model's class order) and, for a binary model, ROC AUC, on the rows sent — computed as sklearn.metrics does. The body is read as training reads it (header=, label=, delimiter=); nothing is stored.",
+                            parameters: Array(
+                                trainingParameters.filter { parameter in
+                                    guard case .object(let members) = parameter, let name = members.first(where: { $0.0 == "name" })?.1,
+                                        case .string(let text) = name
+                                    else { return false }
+                                    return CSVFormat.names.contains(text)
+                                }),
+                            body: csvBody(
+                                "Labelled rows, laid out as for training: features and a label (last by default).",
+                                types: ["text/csv", "text/tab-separated-values"]),
+                            responses: [
+                                ("200", response("The metrics.", schema: "Evaluation")),
+                                ("400", problem("Malformed CSV (with `line` and `field`), the wrong number of features, or a bad parameter.")),
+                                ("404", problem(OriginalMessages.modelNotFound)),
+                                ("408", problem("The body arrived too slowly.")),
+                                ("409", problem("The model is not ready yet (queued or training; `state` says which), or Training Failed.")),
+                                ("413", problem("The body exceeds LOGIT_MAX_TRAINING_BYTES.")),
+                                ("415", problem("Not `text/csv` or `text/tab-separated-values`.")),
+                                ("422", problem("A label the model does not know, or fewer than 2 rows or 2 classes.")),
+                                ("503", problem("Redis is unavailable, or LOGIT_MAX_INFLIGHT_BODY_BYTES is reached.")),
+                            ])
+                    ),
+                ])
+            ),
+            (
+                APIPath.modelVersions,
+                .object([
+                    ("parameters", .array([nameParameter])),
+                    (
+                        "get",
+                        operation(
+                            "A name's versions", "Every version of the name, oldest first, with its state, its fit's metrics and its aliases.",
+                            responses: [
+                                ("200", response("The versions.", schema: "ModelVersions")),
+                                ("404", problem("No model has this name.")), ("503", problem("Redis is unavailable.")),
+                            ])
+                    ),
+                ])
+            ),
+            (
+                APIPath.alias,
+                .object([
+                    ("parameters", .array([nameParameter, aliasParameter])),
+                    (
+                        "put",
+                        operation(
+                            "Point an alias at a version",
+                            "Creates or moves the alias; only a ready version. Every API replica follows it at its next request (names are resolved in Redis per request). Needs the API token when one is set.",
+                            body: .object([
+                                ("description", "The version."), ("required", .bool(true)),
+                                (
+                                    "content",
+                                    .object([
+                                        (
+                                            "application/json",
+                                            .object([
+                                                (
+                                                    "schema",
+                                                    .object([
+                                                        ("type", "object"), ("required", .array(["version"])),
+                                                        (
+                                                            "properties",
+                                                            .object([("version", .object([("type", "integer"), ("minimum", .number(1))]))])
+                                                        ),
+                                                    ])
+                                                )
+                                            ])
+                                        )
+                                    ])
+                                ),
+                            ]),
+                            responses: [
+                                ("200", response("Where the alias points now.", schema: "AliasAssignment")),
+                                ("400", problem("Not {\"version\": N}, or an invalid alias (with `parameter`).")),
+                                ("401", problem("Token required.")), ("404", problem("No such name or version.")),
+                                ("409", problem("The version is not ready (`state` says what it is).")),
+                                ("503", problem("Redis is unavailable.")),
+                            ])
+                    ),
+                    (
+                        "delete",
+                        operation(
+                            "Delete an alias", "The versions stay. Needs the API token when one is set.",
+                            responses: [
+                                ("204", .object([("description", "Deleted.")])), ("400", problem("An invalid alias.")),
+                                ("401", problem("Token required.")), ("404", problem("No such name or alias.")),
+                                ("503", problem("Redis is unavailable.")),
+                            ])
+                    ),
+                ])
+            ),
+            (
                 "/check_model_status/{id}",
                 .object([
                     ("parameters", .array([idParameter])),
@@ -305,7 +445,7 @@ enum OpenAPIDocument {
                             "The model's input (`\(ExportedTensor.features)`, FP64 [-1, d]; FP32 is accepted too) and outputs (`\(ExportedTensor.label)` BYTES [-1], `\(ExportedTensor.probabilities)` FP64 [-1, K]), whatever its state.",
                             responses: [
                                 ("200", response("The metadata.", schema: "InferenceModelMetadata")),
-                                ("404", inferenceError(OriginalMessages.modelNotFound)),
+                                ("404", inferenceError(OriginalMessages.modelNotFound)), ("409", inferenceError(noReadyVersion)),
                                 ("503", inferenceError("Redis is unavailable.")),
                             ])
                     ),
@@ -422,9 +562,9 @@ enum OpenAPIDocument {
             "Training status (the original's)", "`Model is Training` (queued or training), `Ready to Use` or `Training Failed`.",
             parameters: [waitParameter],
             responses: [
-                ("200", response("The status.", schema: "Status")), ("400", problem("`wait` is not a number of seconds from 0 to 60.")),
-                ("404", problem(OriginalMessages.modelNotFound)),
-                ("503", problem("Redis is unavailable.")),
+                ("200", response("The status.", schema: "Status")),
+                ("400", problem("`wait` is not a number of seconds from 0 to 60 (with `parameter`).")),
+                ("404", problem(OriginalMessages.modelNotFound)), ("409", problem(noReadyVersion)), ("503", problem("Redis is unavailable.")),
             ])
     }
 
@@ -491,6 +631,9 @@ enum OpenAPIDocument {
             ("Model", DocumentSchema.of(ModelMetadata.self)),
             ("ModelList", DocumentSchema.of(ModelListing.self)),
             ("ModelExport", DocumentSchema.of(ModelExport.self)),
+            ("ModelVersions", DocumentSchema.of(ModelVersionList.self)),
+            ("AliasAssignment", DocumentSchema.of(AliasAssignment.self)),
+            ("Evaluation", DocumentSchema.of(ModelEvaluation.self)),
             ("InferenceServerMetadata", DocumentSchema.of(InferenceServerMetadata.self)),
             ("InferenceServerLive", DocumentSchema.of(InferenceServerLive.self)),
             ("InferenceServerReady", DocumentSchema.of(InferenceServerReady.self)),

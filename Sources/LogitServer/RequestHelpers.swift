@@ -25,14 +25,6 @@ extension Request {
     }
 }
 
-extension BasicRequestContext {
-    /// The `{id}` path parameter, validated as a model id; 404 with the original text when it is not one.
-    func modelID() throws -> ModelID {
-        guard let text = parameters.get("id"), let id = ModelID(validating: text) else { throw ProblemError.modelNotFound }
-        return id
-    }
-}
-
 extension ByteBuffer {
     /// The readable bytes, without copying, for the duration of `body`.
     func withBytes<T>(_ body: (UnsafeBufferPointer<UInt8>) throws -> T) rethrows -> T {

@@ -123,9 +123,9 @@ import Testing
         try await withQueue { queue, client in
             let id = try await enqueue(queue)
             let store = ModelStore(client: client, keys: queue.keys)
-            #expect(try await store.delete(id))
+            #expect(try await store.delete(id) == .deleted)
             #expect(try await client.send("DBSIZE").integer == 0)
-            #expect(try await store.delete(id) == false)
+            #expect(try await store.delete(id) == .notFound)
             #expect(try await queue.claim(worker: "w", timeout: .seconds(0.05)) == nil)
         }
     }

@@ -51,7 +51,7 @@ import Testing
             try await queue.heartbeat(worker: "w1", lease: .seconds(5))
             let claim = try #require(try await queue.claim(worker: "w1", timeout: .seconds(1)))
             #expect(try await queue.complete(claim, model: TestFit.model, summary: TestFit.summary()))
-            #expect(try await ModelStore(client: client, keys: KeySchema(prefix: "t:")).delete(id))
+            #expect(try await ModelStore(client: client, keys: KeySchema(prefix: "t:")).delete(id) == .deleted)
             try await heard.wait("the deletion") { $0.contains(.changed(ModelEvent(id: id, change: .deleted))) }
             let changes = heard.all.compactMap { notice -> ModelEvent.Change? in
                 if case .changed(let event) = notice, event.id == id { return event.change }

@@ -20,7 +20,8 @@ import Testing
             progress: ModelRecord.Progress(
                 phase: .fitting, iteration: 12, objective: 0.125, updatedAt: Timestamp.parse("2026-11-23T15:04:07.500Z")!),
             result: ModelRecord.FitResult(summary: TestFit.summary(), coefficients: Coefficients(TestFit.model)), error: "a reason",
-            warnings: ["a warning"], attempts: 2, worker: "host-1-abc")
+            warnings: ["a warning"], attempts: 2, worker: "host-1-abc",
+            name: ModelName(validating: "churn"), version: 3)
     }
 
     @Test func everyMemberSurvivesTheHash() throws {

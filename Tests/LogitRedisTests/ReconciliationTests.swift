@@ -113,7 +113,7 @@ import Testing
         try await queueTests.withQueue { queue, client in
             let id = try await queueTests.enqueue(queue)
             let claim = try #require(try await queue.claim(worker: "w1", timeout: .seconds(1)))
-            #expect(try await ModelStore(client: client, keys: queue.keys).delete(id))
+            #expect(try await ModelStore(client: client, keys: queue.keys).delete(id) == .deleted)
             #expect(try await list(client, "t:processing:w1").isEmpty, "not left for a minute in the worker's list")
             #expect(try await queue.progress(claim, iteration: 5, objective: 0.5) == false, "the worker's next progress write stops it")
             #expect(try await client.send("EXISTS", .text("t:model:\(id)")).integer == 0)

@@ -10,6 +10,7 @@ import Testing
     static let scripts: [(name: String, text: String)] = [
         ("claim", Scripts.claim), ("progress", Scripts.progress), ("finish", Scripts.finish), ("handBack", Scripts.handBack),
         ("reap", Scripts.reap), ("reconcile", Scripts.reconcile), ("enqueue", Scripts.enqueue), ("delete", Scripts.delete),
+        ("resolve", Scripts.resolve), ("setAlias", Scripts.setAlias),
     ]
 
     /// A script's own text, without the prelude(s) it starts with.

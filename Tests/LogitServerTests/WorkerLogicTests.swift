@@ -78,7 +78,7 @@ import Testing
         let id = try await Self.submit(backend, parameters: parameters)
         try await Self.withWorker(backend) {
             try await waitUntil("progress to be written") { (try await backend.record(id)?.progress?.iteration ?? 0) > 10 }
-            #expect(try await backend.delete(id))
+            #expect(try await backend.delete(id) == .deleted)
             // One job at a time: the next one is trained only once the deleted one's fit has stopped (it would run
             // for minutes).
             let next = try await Self.submit(backend)

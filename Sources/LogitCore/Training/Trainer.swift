@@ -30,6 +30,9 @@ public struct TrainingSummary: Codable, Sendable, Equatable {
     public var dataPasses: Int?
     public var trainAccuracy: Double
     public var validationAccuracy: Double?
+    /// With `validation_fraction`: the holdout's accuracy, log-loss, per-class precision/recall/F1, macro F1,
+    /// confusion matrix and (binary) ROC AUC (`ClassificationMetrics`).
+    public var validationMetrics: ClassificationMetrics?
     public var trainingSeconds: Double
 
     enum CodingKeys: String, CodingKey {
@@ -42,6 +45,7 @@ public struct TrainingSummary: Codable, Sendable, Equatable {
         case dataPasses = "data_passes"
         case trainAccuracy = "train_accuracy"
         case validationAccuracy = "validation_accuracy"
+        case validationMetrics = "validation_metrics"
         case trainingSeconds = "training_seconds"
     }
 }
@@ -118,6 +122,7 @@ public enum Trainer {
             weights: Array(result.theta[0..<(rows * d)]), intercepts: Array(result.theta[(rows * d)...]))
         summary.trainAccuracy = accuracy(model, standardized: training)
         if var validation, validation.rowCount > 0 {
+            summary.validationMetrics = model.metrics(raw: validation.features, labels: validation.labels.map { Int($0) })
             standardizer.transform(&validation.features)
             summary.validationAccuracy = accuracy(model, standardized: validation)
         }

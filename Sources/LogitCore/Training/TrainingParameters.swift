@@ -75,6 +75,9 @@ public struct TrainingParameters: Codable, Sendable, Equatable {
         "C", "penalty", "max_iter", "tol", "learning_rate", "solver", "fit_intercept", "validation_fraction", "seed", "class_weight",
     ]
 
+    /// The query parameters of `POST /models` that name the model rather than shape the fit (`name`).
+    public static let registryNames = ["name"]
+
     /// Reads parameters from query items; an unknown name or a bad value throws, naming the parameter.
     public static func parse(query: [(name: String, value: String)]) throws(ParameterError) -> TrainingParameters {
         var parameters = TrainingParameters()
@@ -122,9 +125,11 @@ public struct TrainingParameters: Codable, Sendable, Equatable {
                 parameters.classWeight = weight
             case _ where CSVFormat.names.contains(name):
                 continue  // the body's layout: `CSVFormat.parse`
+            case _ where registryNames.contains(name):
+                continue  // the model's registered name: the API's
             default:
                 throw ParameterError(
-                    name, value, "one of the known parameters: \((names + CSVFormat.names).joined(separator: ", "))", unknown: true)
+                    name, value, "one of the known parameters: \((names + CSVFormat.names + registryNames).joined(separator: ", "))", unknown: true)
             }
         }
         if parameters.learningRate != nil {

@@ -3,7 +3,8 @@ extension TrainingSummary {
     /// is internal, and cannot be redeclared public.)
     public init(
         iterations nIter: Int, converged: Bool, stopReason: StopReason, objective: Double, gradientNorm: Double, objectiveGapBound: Double?,
-        objectiveHistory: [Double], dataPasses: Int?, trainAccuracy: Double, validationAccuracy: Double?, trainingSeconds: Double
+        objectiveHistory: [Double], dataPasses: Int?, trainAccuracy: Double, validationAccuracy: Double?, trainingSeconds: Double,
+        validationMetrics: ClassificationMetrics? = nil
     ) {
         self.nIter = nIter
         self.converged = converged
@@ -16,5 +17,6 @@ extension TrainingSummary {
         self.trainAccuracy = trainAccuracy
         self.validationAccuracy = validationAccuracy
         self.trainingSeconds = trainingSeconds
+        self.validationMetrics = validationMetrics
     }
 }
