@@ -25,6 +25,7 @@ public func buildRouter(
     router.addRoutes(InferenceProtocolController(configuration: configuration, repository: repository, bodies: bodies, models: models).routes)
     router.addRoutes(HealthController(repository: repository).routes)
     router.addRoutes(DocumentationController(metrics: metrics, repository: repository).routes)
+    router.addRoutes(DashboardController().routes)
     allowed.load(from: router)
     return router
 }

@@ -409,7 +409,7 @@ enum OpenAPIDocument {
                     )
                 ])
             ),
-        ]
+        ] + DashboardController.openAPIPaths
     }
 
     static var statusOperation: JSONValue {
