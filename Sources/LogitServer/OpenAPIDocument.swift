@@ -417,8 +417,12 @@ enum OpenAPIDocument {
             "Training status (the original's)", "`Model is Training` (queued or training), `Ready to Use` or `Training Failed`.",
             parameters: [waitParameter],
             responses: [
-                ("200", response("The status.", schema: "Status")), ("404", problem(OriginalMessages.modelNotFound)),
-                ("503", problem("Redis is unavailable.")),
+                ("200", response("The status.", schema: "Status")),
+                (
+                    "400",
+                    problem("`wait` is not a number of seconds from 0 to \(Int(ModelController.longestWait.components.seconds)) (with `parameter`).")
+                ),
+                ("404", problem(OriginalMessages.modelNotFound)), ("503", problem("Redis is unavailable.")),
             ])
     }
 
