@@ -79,10 +79,12 @@ class Page:
 
     def screenshot(self, name):
         path = os.path.join(self.shots, f"{name}.png")
-        # The whole page: the window grows to the document's height first.
+        # The whole page from its top: the window grows to the document's height first.
+        self.driver.execute_script("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)")
         height = self.driver.execute_script("return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight)")
         width = self.driver.get_window_size()["width"]
         self.driver.set_window_size(width, min(max(height + 120, 600), 6000))
+        self.driver.execute_script("window.scrollTo(0, 0)")
         self.driver.save_screenshot(path)
         harness.log(f"screenshot {path}")
         return path

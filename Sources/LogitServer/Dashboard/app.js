@@ -69,10 +69,13 @@
     return typeof value === "number" ? `${(value * 100).toFixed(1)} %` : "—";
   }
 
+  /** A time, with its date only when it is not today. */
   function when(iso) {
     if (!iso) return "—";
     const date = new Date(iso);
-    return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, { dateStyle: "short", timeStyle: "medium" });
+    if (Number.isNaN(date.getTime())) return iso;
+    const today = date.toDateString() === new Date().toDateString();
+    return today ? date.toLocaleTimeString() : date.toLocaleString(undefined, { dateStyle: "short", timeStyle: "medium" });
   }
 
   function shortId(id) {
@@ -283,7 +286,7 @@
         el("td", {}, stateBadge(item.state)),
         el("td", { class: "narrow-hide", text: when(item.created_at) }),
         el("td", { class: "narrow-hide", text: (item.classes || []).join(", "), title: (item.classes || []).join(", ") }),
-        el("td", { class: "num", text: `${fmt(item.n_samples)} × ${fmt(item.n_features)}` }),
+        el("td", { class: "num narrow-hide", text: `${fmt(item.n_samples)} × ${fmt(item.n_features)}` }),
         el("td", { class: "num", title: accuracy ? `${accuracy.kind} accuracy` : "" }, accuracy ? `${percent(accuracy.value)} ${accuracy.kind === "holdout" ? "(holdout)" : ""}` : "—"),
         el("td", { class: "num narrow-hide", text: typeof seconds === "number" ? fmt(seconds, 2) : "—" }),
       );
@@ -466,8 +469,7 @@
     $("alias-controls").hidden = !(features.aliasPath && model.name && model.version !== undefined && ready);
 
     renderKeyValues($("model-params"), [
-      ["id", model.model_id],
-      ...(model.name ? [["name", model.name], ["version", model.version]] : []),
+      ...(model.name ? [["id", model.model_id], ["version", model.version]] : []),
       ["classes", (model.classes || []).join(", ")],
       ["rows × features", `${fmt(model.n_samples)} × ${fmt(model.n_features)}`],
       ...Object.entries(model.params || {}),
@@ -854,7 +856,7 @@
         el(
           "div",
           { class: k === best ? "prob best" : "prob" },
-          el("span", { text: name }),
+          el("span", { text: name, title: name }),
           el("span", { class: "track" }, el("span", { class: "fill", style: `display:block;width:${(probabilities[k] * 100).toFixed(2)}%` })),
           el("span", { class: "pct", text: percent(probabilities[k]) }),
         ),
