@@ -15,13 +15,15 @@ run: setup
 
 ## Check formatting (.swift-format), build everything (debug), run the whole test suite (unit + integration with
 ## real redis-server processes), then Schemathesis against a live deployment (every answer vs /openapi.json), then the
-## exported models in onnxruntime, scikit-learn and tritonclient against the same deployment's predictions.
+## exported models in onnxruntime, scikit-learn and tritonclient against the same deployment's predictions, then the
+## dashboard in headless chromium (train, charts, predictions, alias, no console errors; screenshots in a temp folder).
 test: setup
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	python3 scripts/api_contract.py --binary .build/debug/logit
 	python3 scripts/export_check.py --binary .build/debug/logit
+	python3 scripts/dashboard_check.py --binary .build/debug/logit
 
 release: setup
 	$(SWIFT) build -c release --product logit

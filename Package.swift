@@ -80,6 +80,9 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            // The dashboard's page, style sheet and script, compiled into the binary as bytes (`PackageResources`):
+            // no bundle to find at run time, so a binary copied anywhere (the Dockerfile copies only it) serves them.
+            resources: [.embedInCode("Dashboard")],
             swiftSettings: swiftSettings
         ),
         // The API's documents (requests' answers and problems), shared by the server, the client and the tests.

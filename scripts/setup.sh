@@ -27,5 +27,19 @@ if ! python3 -c "import $(IFS=,; echo "${export_modules[*]}")" 2>/dev/null; then
   python3 -m pip install --quiet "${export_packages[@]}" 2>/dev/null || python3 -m pip install --quiet --break-system-packages "${export_packages[@]}" \
     || echo "setup: could not install ${export_packages[*]}; make test will skip the export checks" >&2
 fi
+# The dashboard's browser test (scripts/dashboard_check.py): Debian's chromium and its driver, and selenium (PyPI).
+browser_missing=()
+command -v chromium >/dev/null || browser_missing+=(chromium)
+command -v chromedriver >/dev/null || browser_missing+=(chromium-driver)
+if [ ${#browser_missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${browser_missing[@]}"; } \
+    || echo "setup: could not install ${browser_missing[*]}; make test will skip the browser test" >&2
+fi
+if ! python3 -c 'import selenium' 2>/dev/null; then
+  python3 -m pip install --quiet selenium 2>/dev/null || python3 -m pip install --quiet --break-system-packages selenium \
+    || echo "setup: could not install selenium; make test will skip the browser test" >&2
+fi
 # Debian starts a system redis-server on 6379 when it installs the package; logit dev would then use that one.
 # Leave it running: it is configured by the system, and logit works with any Redis 6.2+.

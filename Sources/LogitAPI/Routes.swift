@@ -21,6 +21,12 @@ public enum APIPath {
     public static let openAPI = "/openapi.json"
     public static let docs = "/docs"
 
+    // The dashboard: one page at two paths, and the two files it loads.
+    public static let dashboard = "/"
+    public static let ui = "/ui"
+    public static let uiStyle = "/ui/app.css"
+    public static let uiScript = "/ui/app.js"
+
     // The Open Inference Protocol (KServe v2): its paths, under its own prefix, where errors are `{"error": "…"}`.
     public static let inferenceServer = "/v2"
     public static let inferenceProtocolPrefix = "/v2/"

@@ -29,6 +29,7 @@ public func buildRouter(
         InferenceProtocolController(configuration: configuration, repository: repository, bodies: bodies, models: models, resolver: resolver).routes)
     router.addRoutes(HealthController(repository: repository).routes)
     router.addRoutes(DocumentationController(metrics: metrics, repository: repository).routes)
+    router.addRoutes(DashboardController().routes)
     allowed.load(from: router)
     return router
 }

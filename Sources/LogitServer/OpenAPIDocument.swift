@@ -554,7 +554,7 @@ enum OpenAPIDocument {
                     )
                 ])
             ),
-        ]
+        ] + DashboardController.openAPIPaths
     }
 
     static var statusOperation: JSONValue {
@@ -563,7 +563,10 @@ enum OpenAPIDocument {
             parameters: [waitParameter],
             responses: [
                 ("200", response("The status.", schema: "Status")),
-                ("400", problem("`wait` is not a number of seconds from 0 to 60 (with `parameter`).")),
+                (
+                    "400",
+                    problem("`wait` is not a number of seconds from 0 to \(Int(ModelController.longestWait.components.seconds)) (with `parameter`).")
+                ),
                 ("404", problem(OriginalMessages.modelNotFound)), ("409", problem(noReadyVersion)), ("503", problem("Redis is unavailable.")),
             ])
     }
