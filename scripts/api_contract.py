@@ -35,14 +35,8 @@ def main():
         return 0
     cli = [sys.executable, "-m", "schemathesis.cli"]
     workdir = harness.make_workdir("logit-contract-")
-    redis_port, api_port = harness.free_port(), harness.free_port()
-    redis_url = f"redis://127.0.0.1:{redis_port}"
     with harness.Processes(workdir) as procs:
-        procs.start("redis", harness.redis_argv(redis_port, workdir))
-        harness.wait_redis(redis_port)
-        procs.start("api", [args.binary, "serve", "--port", str(api_port), "--redis-url", redis_url, "--log-level", "error"])
-        procs.start("worker", [args.binary, "worker", "--redis-url", redis_url, "--log-level", "error"])
-        harness.wait_api(procs, "api", api_port)
+        _, api_port = harness.start_service(procs, args.binary, workdir)
         status, _, body = harness.request("POST", api_port, "/models", body=open(harness.IRIS, "rb").read(),
                                           headers={"Content-Type": "text/csv"})
         if status != 201:

@@ -26,7 +26,6 @@ import re
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -114,14 +113,10 @@ def main():
     results = {}
     try:
         with h.Processes(workdir) as procs:
-            redis_port, api_port, ref_port, cold_port = (h.free_port() for _ in range(4))
-            procs.start("redis", h.redis_argv(redis_port, workdir, "--appendonly", "no"))
-            h.wait_redis(redis_port)
+            redis_port, api_port = h.start_service(procs, a.binary, workdir, log_level="warning")
+            ref_port, cold_port = h.free_port(), h.free_port()
             url = f"redis://127.0.0.1:{redis_port}"
-            procs.start("api", [a.binary, "serve", "--port", str(api_port), "--redis-url", url, "--log-level", "warning"])
-            procs.start("worker", [a.binary, "worker", "--redis-url", url, "--log-level", "warning"])
             procs.start("reference", [reference_binary, str(ref_port)])
-            h.wait_api(procs, "api", api_port)
             h.wait_until(lambda: h.request("GET", ref_port, "/alive")[0] == 200, 30, "the reference app")
 
             model_id = train_iris(api_port)
@@ -193,7 +188,7 @@ def main():
     r = results
     def ok(condition):
         return "met" if condition else "**not met**"
-    print(f"| figure | ours | goal | met? |")
+    print("| figure | ours | goal | met? |")
     print("|---|---|---|---|")
     print(f"| `GET /alive` | {r['alive']:,.0f} rps; bare Hummingbird {r['reference']:,.0f} rps: **{r['alive'] / r['reference']:.2f}×** | ≥ 0.8× the bare app | {ok(r['alive'] >= 0.8 * r['reference'])} |")
     print(f"| 1-row prediction | {r['one']:,.0f} rps (**{r['one'] / r['alive']:.2f}×** `/alive`), p99 {r['one_p99']:.2f} ms | ≥ 0.7× `/alive`, p99 ≤ 5 ms | {ok(r['one'] >= 0.7 * r['alive'] and r['one_p99'] <= 5)} |")

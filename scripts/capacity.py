@@ -51,13 +51,7 @@ def main():
     workdir = h.make_workdir("logit-capacity-")
     try:
         with h.Processes(workdir) as procs:
-            redis_port, api_port = h.free_port(), h.free_port()
-            procs.start("redis", h.redis_argv(redis_port, workdir, "--appendonly", "no"))
-            h.wait_redis(redis_port)
-            url = f"redis://127.0.0.1:{redis_port}"
-            procs.start("api", [a.binary, "serve", "--port", str(api_port), "--redis-url", url, "--log-level", "warning"])
-            procs.start("worker", [a.binary, "worker", "--redis-url", url, "--log-level", "warning"])
-            h.wait_api(procs, "api", api_port)
+            redis_port, api_port = h.start_service(procs, a.binary, workdir, log_level="warning")
             iris = open(IRIS, "rb").read()
 
             def train():

@@ -19,7 +19,6 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 
 import harness
 
@@ -191,15 +190,9 @@ def main():
     shots = args.screenshots or tempfile.mkdtemp(prefix="logit-dashboard-shots-")
     os.makedirs(shots, exist_ok=True)
     workdir = harness.make_workdir("logit-dashboard-")
-    redis_port, api_port = harness.free_port(), harness.free_port()
-    redis_url = f"redis://127.0.0.1:{redis_port}"
     try:
         with harness.Processes(workdir) as procs:
-            procs.start("redis", harness.redis_argv(redis_port, workdir))
-            harness.wait_redis(redis_port)
-            procs.start("api", [args.binary, "serve", "--port", str(api_port), "--redis-url", redis_url, "--log-level", "error"])
-            procs.start("worker", [args.binary, "worker", "--redis-url", redis_url, "--log-level", "error"])
-            harness.wait_api(procs, "api", api_port)
+            _, api_port = harness.start_service(procs, args.binary, workdir)
             try:
                 check_http_caching(api_port)
                 run_browser(api_port, shots, os.path.abspath(harness.IRIS))

@@ -165,16 +165,10 @@ def main():
         return 0
     harness.stop_on_signals()
     workdir = harness.make_workdir("logit-export-")
-    redis_port, api_port = harness.free_port(), harness.free_port()
-    redis_url = f"redis://127.0.0.1:{redis_port}"
     checks = Checks()
     try:
         with harness.Processes(workdir) as procs:
-            procs.start("redis", harness.redis_argv(redis_port, workdir))
-            harness.wait_redis(redis_port)
-            procs.start("api", [args.binary, "serve", "--port", str(api_port), "--redis-url", redis_url, "--log-level", "error"])
-            procs.start("worker", [args.binary, "worker", "--redis-url", redis_url, "--log-level", "error"])
-            harness.wait_api(procs, "api", api_port)
+            _, api_port = harness.start_service(procs, args.binary, workdir)
             trained = []
             for name, csv_bytes in datasets(workdir):
                 status, _, body = harness.request("POST", api_port, "/models", body=csv_bytes, headers={"Content-Type": "text/csv"})

@@ -320,6 +320,19 @@ def redis_argv(port, workdir, *extra, logfile=None):
             "--save", "", "--logfile", os.path.join(workdir, "redis-server.log") if logfile is None else logfile, *extra]
 
 
+def start_service(procs, binary, workdir, log_level="error"):
+    """redis-server (no persistence), `logit serve` and `logit worker` on free loopback ports, as `procs`' "redis",
+    "api" and "worker"; returns (redis_port, api_port) once the API answers /readyz."""
+    redis_port, api_port = free_port(), free_port()
+    redis_url = f"redis://127.0.0.1:{redis_port}"
+    procs.start("redis", redis_argv(redis_port, workdir))
+    wait_redis(redis_port)
+    procs.start("api", [binary, "serve", "--port", str(api_port), "--redis-url", redis_url, "--log-level", log_level])
+    procs.start("worker", [binary, "worker", "--redis-url", redis_url, "--log-level", log_level])
+    wait_api(procs, "api", api_port)
+    return redis_port, api_port
+
+
 def wait_redis(port, timeout=10):
     wait_until(lambda: redis_ping(port) == "+PONG", timeout, f"redis-server on port {port}")
 

@@ -10,7 +10,6 @@ calls `/v2/models/churn@production/infer` with tritonclient. Every call and answ
     python3 scripts/registry_demo.py [--binary .build/debug/logit] [--out docs/registry-demo.md]
 """
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -59,15 +58,9 @@ def main():
     args = parser.parse_args()
     t = Transcript()
     workdir = harness.make_workdir("logit-registry-demo-")
-    redis_port, api_port = harness.free_port(), harness.free_port()
-    redis_url = f"redis://127.0.0.1:{redis_port}"
-    api = f"http://127.0.0.1:{api_port}"
     with harness.Processes(workdir) as procs:
-        procs.start("redis", harness.redis_argv(redis_port, workdir))
-        harness.wait_redis(redis_port)
-        procs.start("api", [args.binary, "serve", "--port", str(api_port), "--redis-url", redis_url, "--log-level", "error"])
-        procs.start("worker", [args.binary, "worker", "--redis-url", redis_url, "--log-level", "error"])
-        harness.wait_api(procs, "api", api_port)
+        _, api_port = harness.start_service(procs, args.binary, workdir)
+        api = f"http://127.0.0.1:{api_port}"
 
         t.say("# The model registry at work\n")
         t.say("Recorded by `python3 scripts/registry_demo.py` against `logit serve` + `logit worker` + redis-server on "
@@ -83,7 +76,7 @@ def main():
         versions = []
         for body in (first, second):
             accepted = t.call("POST", f"{api}/models", params={"name": "churn", "validation_fraction": "0.2"}, data=body, headers=csv).json()
-            status = requests.get(f"{api}/check_model_status/churn@{accepted['version']}", params={"wait": 60}).json()
+            requests.get(f"{api}/check_model_status/churn@{accepted['version']}", params={"wait": 60})  # held until it changes
             harness.wait_until(lambda: requests.get(f"{api}/check_model_status/{accepted['model_id']}").json()["state"] == "ready",
                                60, "the model to be ready")
             versions.append(accepted)
