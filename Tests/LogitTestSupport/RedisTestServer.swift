@@ -91,19 +91,31 @@ public final class RedisTestServer: Sendable {
     }
 
     /// A port the kernel just handed out for a listening socket, then released.
+    /// A port no one listens on, for a server a test starts (and may restart on the same port).
+    ///
+    /// Picked at random below the kernel's ephemeral range (32768 and up here), not with `bind(0)`: the kernel hands
+    /// ephemeral ports to other tests' `bind(0)` and to every outgoing connection, so a port a test freed to restart
+    /// its Redis was sometimes taken in between ("redis-server did not start", seen in the full suite).
     public static func freePort() throws -> Int {
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            let candidate = Int.random(in: 20_000..<32_000, using: &random)
+            if canBind(candidate) { return candidate }
+        }
+        throw RedisTestServerError(message: "cannot find a free port")
+    }
+
+    private static func canBind(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
-        guard bound else { throw RedisTestServerError(message: "cannot find a free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 
