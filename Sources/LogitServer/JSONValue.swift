@@ -26,7 +26,7 @@ public indirect enum JSONValue: Sendable, Equatable, ExpressibleByStringLiteral,
 
     public func write(to output: inout [UInt8]) {
         switch self {
-        case .null: output += Array("null".utf8)
+        case .null: output.append(contentsOf: "null".utf8)
         case .bool(let value): output += Array((value ? "true" : "false").utf8)
         case .int(let value): output += Array(String(value).utf8)
         case .number(let value): JSONWriter.number(value, to: &output)
@@ -58,7 +58,7 @@ enum JSONWriter {
     /// Shortest text that reads back as the same Double; non-finite values (never produced by the trainer) as null.
     static func number(_ value: Double, to output: inout [UInt8]) {
         guard value.isFinite else {
-            output += Array("null".utf8)
+            output.append(contentsOf: "null".utf8)
             return
         }
         // Appended from the text's own bytes: an `Array` of them first cost an allocation per number (with the

@@ -62,6 +62,4 @@ final class ModelCache: Sendable {
             entries.epoch += 1
         }
     }
-
-    var count: Int { entries.withLock { $0.models.count } }
 }

@@ -10,12 +10,12 @@ enum PredictionDocument {
         let encodedClasses = model.classes.map { JSONValue.string($0).serialized() }
         var output: [UInt8] = []
         output.reserveCapacity(predicted.count * (k * 22 + 16) + 64)
-        output += Array("{\"predictions\":[".utf8)
+        output.append(contentsOf: "{\"predictions\":[".utf8)
         for (row, label) in predicted.enumerated() {
             if row > 0 { output.append(UInt8(ascii: ",")) }
             output += encodedClasses[label]
         }
-        output += Array("],\"prediction_probability\":[".utf8)
+        output.append(contentsOf: "],\"prediction_probability\":[".utf8)
         for row in 0..<predicted.count {
             if row > 0 { output.append(UInt8(ascii: ",")) }
             output.append(UInt8(ascii: "["))
@@ -25,7 +25,7 @@ enum PredictionDocument {
             }
             output.append(UInt8(ascii: "]"))
         }
-        output += Array("],\"classes\":".utf8)
+        output.append(contentsOf: "],\"classes\":".utf8)
         JSONValue.array(model.classes.map { .string($0) }).write(to: &output)
         output.append(UInt8(ascii: "}"))
         return output
@@ -40,13 +40,23 @@ enum PredictionDocument {
         let kept = rows?.passthroughNames.count ?? 0
         var output: [UInt8] = []
         output.reserveCapacity(predicted.count * (k * 22 + 16) + 64)
-        for name in rows?.passthroughNames ?? [] { output += Array(csvField(name).utf8) + [UInt8(ascii: ",")] }
-        output += Array("label".utf8)
-        for name in encodedClasses { output += [UInt8(ascii: ",")] + name }
+        for name in rows?.passthroughNames ?? [] {
+            output.append(contentsOf: csvField(name).utf8)
+            output.append(UInt8(ascii: ","))
+        }
+        output.append(contentsOf: "label".utf8)
+        for name in encodedClasses {
+            output.append(UInt8(ascii: ","))
+            output += name
+        }
         output.append(UInt8(ascii: "\n"))
         for (row, label) in predicted.enumerated() {
             if let rows, kept > 0 {
-                for value in rows.passthrough[(row * kept)..<((row + 1) * kept)] { output += Array(csvField(value).utf8) + [UInt8(ascii: ",")] }
+                // Appended in place: an `Array` of the cell plus a one-byte array made two allocations per cell and row.
+                for value in rows.passthrough[(row * kept)..<((row + 1) * kept)] {
+                    output.append(contentsOf: csvField(value).utf8)
+                    output.append(UInt8(ascii: ","))
+                }
             }
             output += encodedClasses[label]
             for c in 0..<k {
