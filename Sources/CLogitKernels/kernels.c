@@ -5,6 +5,7 @@
 // The summation order is fixed by the code (never by the number of threads), which keeps fits deterministic.
 #include "CLogitKernels.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -144,6 +145,125 @@ static inline __attribute__((always_inline)) void exp_body(double *restrict t, l
     }
 }
 
+/// One block of rows of `logit_loss_block` (see CLogitKernels.h). Written as the Swift code it replaced (one row at a
+/// time, the same operations in the same order, no contraction into FMA outside `exp_body`), so that a fit is the same
+/// bit for bit: its speed comes from leaving Swift's optionals, closures and bounds checks out of the per-row loop.
+static inline __attribute__((always_inline)) void loss_block_body(long m, long k, const double *restrict z,
+                                                                 const double *restrict dz, double step,
+                                                                 const int32_t *restrict labels,
+                                                                 const double *restrict weights, double *restrict t,
+                                                                 double *restrict saved, int residuals,
+                                                                 double *restrict probabilities, double *loss_sum,
+                                                                 logit_log_sum *logs, double *slope_sum,
+                                                                 double *curvature_sum) {
+#pragma clang fp contract(off)
+    // The logits of the block.
+    if (dz) {
+        for (long j = 0; j < m * k; j++) t[j] = z[j] + step * dz[j];
+    } else {
+        memcpy(t, z, (size_t)(m * k) * sizeof(double));
+    }
+    // Shifted so that every argument is <= 0, keeping what the loss needs in `saved`.
+    if (k == 1) {
+        for (long i = 0; i < m; i++) {
+            saved[i] = t[i];
+            t[i] = -fabs(t[i]);
+        }
+    } else {
+        for (long i = 0; i < m; i++) {
+            double *row = t + i * k;
+            double top = row[0];
+            for (long c = 1; c < k; c++) top = row[c] >= top ? row[c] : top;
+            saved[i] = row[labels[i]] - top;
+            for (long c = 0; c < k; c++) row[c] -= top;
+        }
+    }
+    exp_body(t, m * k);
+    double loss = *loss_sum, slope = slope_sum ? *slope_sum : 0, curvature = curvature_sum ? *curvature_sum : 0;
+    double log_sum = logs->sum, product = logs->product;
+    long count = logs->count;
+    const long batch = logs->batch;
+    for (long i = 0; i < m; i++) {
+        const int32_t label = labels[i];
+        const double s = weights ? weights[label] : 1;
+        double *row = t + i * k;
+        // The row's loss; `total` is its normalizer (1 + e for the sigmoid, Σ_c e_c for the softmax).
+        double total;
+        if (k == 1) {
+            const double e = row[0], zi = saved[i];
+            const double positive = 0 >= zi ? 0 : zi;
+            if (weights) {
+                loss += s * (positive + log1p(e) - (label == 1 ? zi : 0));
+            } else {
+                loss += positive - (label == 1 ? zi : 0);
+            }
+            total = 1 + e;
+        } else {
+            total = 0;
+            for (long c = 0; c < k; c++) total += row[c];
+            if (weights) {
+                loss += s * (log(total) - saved[i]);
+            } else {
+                loss -= saved[i];
+            }
+        }
+        if (!weights) {
+            product *= total;
+            if (++count == batch) {
+                log_sum += log(product);
+                product = 1;
+                count = 0;
+            }
+        }
+        if (slope_sum) {
+            // The line search's slope and curvature along the direction's logits.
+            const double *drow = dz + i * k;
+            if (k == 1) {
+                const double e = row[0], di = drow[0];
+                const double inverse = 1 / total;
+                const double sigma = saved[i] >= 0 ? inverse : e * inverse;
+                slope += s * (sigma - (double)label) * di;
+                curvature += s * (e * inverse * inverse) * di * di;
+            } else {
+                double first = 0, second = 0;
+                for (long c = 0; c < k; c++) {
+                    const double pd = row[c] * drow[c];
+                    first += pd;
+                    second += pd * drow[c];
+                }
+                const double inverse = 1 / total;
+                first *= inverse;
+                second *= inverse;
+                slope += s * (first - drow[label]);
+                const double spread = second - first * first;
+                curvature += s * (0 >= spread ? 0 : spread);
+            }
+        } else if (residuals) {
+            // Residuals s (p − e_y) in place of the exponentials, and the probabilities when asked.
+            if (k == 1) {
+                const double e = row[0];
+                const double sigma = saved[i] >= 0 ? 1 / total : e / total;
+                if (probabilities) probabilities[i] = sigma;
+                row[0] = s * (sigma - (double)label);
+            } else {
+                if (probabilities) {
+                    const double inverse = 1 / total;
+                    for (long c = 0; c < k; c++) probabilities[i * k + c] = row[c] * inverse;
+                }
+                const double scale = s / total;
+                for (long c = 0; c < k; c++) row[c] *= scale;
+                row[label] -= s;
+            }
+        }
+    }
+    *loss_sum = loss;
+    if (slope_sum) *slope_sum = slope;
+    if (curvature_sum) *curvature_sum = curvature;
+    logs->sum = log_sum;
+    logs->product = product;
+    logs->count = count;
+}
+
 static void forward_baseline(const double *x, const double *w, const double *b, long d, long k, long start, long end,
                              double *z) {
     forward_body(x, w, b, d, k, start, end, z);
@@ -155,8 +275,35 @@ static void backward_baseline(const double *x, long m, long d, long k, const dou
 
 static void exp_baseline(double *t, long count) { exp_body(t, count); }
 
+#define LOSS_BLOCK_PARAMETERS                                                                                          \
+    long m, long k, const double *z, const double *dz, double step, const int32_t *labels, const double *weights,     \
+        double *t, double *saved, int residuals, double *probabilities, double *loss, logit_log_sum *logs, double *slope, \
+        double *curvature
+/// The block body with `k` known to the compiler for the sigmoid and 3 to 4 classes (its loops over a row unrolled:
+/// 1,000,000 × 20 × 3's loss without a pass over X 8.5 → 6.1 ms), else with k as given.
+#define LOSS_BLOCK_SPECIALIZED(K)                                                                                      \
+    loss_block_body(m, K, z, dz, step, labels, weights, t, saved, residuals, probabilities, loss, logs, slope, curvature)
+#define LOSS_BLOCK_DISPATCH     \
+    switch (k) {                \
+    case 1:                     \
+        LOSS_BLOCK_SPECIALIZED(1); \
+        break;                  \
+    case 3:                     \
+        LOSS_BLOCK_SPECIALIZED(3); \
+        break;                  \
+    case 4:                     \
+        LOSS_BLOCK_SPECIALIZED(4); \
+        break;                  \
+    default:                    \
+        LOSS_BLOCK_SPECIALIZED(k); \
+    }
+
+static void loss_block_baseline(LOSS_BLOCK_PARAMETERS) { LOSS_BLOCK_DISPATCH }
+
 #if LOGIT_X86
 __attribute__((target("avx2,fma"))) static void exp_avx2(double *t, long count) { exp_body(t, count); }
+
+__attribute__((target("avx2,fma"))) static void loss_block_avx2(LOSS_BLOCK_PARAMETERS) { LOSS_BLOCK_DISPATCH }
 
 __attribute__((target("avx2,fma"))) static void forward_avx2(const double *x, const double *w, const double *b, long d,
                                                              long k, long start, long end, double *z) {
@@ -214,4 +361,14 @@ void logit_exp(int variant, double *t, long count) {
     }
 #endif
     exp_baseline(t, count);
+}
+
+void logit_loss_block(int variant, LOSS_BLOCK_PARAMETERS) {
+#if LOGIT_X86
+    if (variant == LOGIT_KERNELS_AVX2) {
+        loss_block_avx2(m, k, z, dz, step, labels, weights, t, saved, residuals, probabilities, loss, logs, slope, curvature);
+        return;
+    }
+#endif
+    loss_block_baseline(m, k, z, dz, step, labels, weights, t, saved, residuals, probabilities, loss, logs, slope, curvature);
 }

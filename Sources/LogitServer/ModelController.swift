@@ -56,9 +56,11 @@ struct ModelController: Sendable {
         let clock = ContinuousClock()
         let started = clock.now
         let record = try await bodies.withBody(of: request, limit: configuration.maxTrainingBytes, limitName: "LOGIT_MAX_TRAINING_BYTES") { body in
+            context.logger.debug(
+                "Training body received", metadata: ["bytes": "\(body.readableBytes)", "seconds": "\((clock.now - started) / .seconds(1))"])
             // Validate the whole body before the job is queued (a large body is written to Redis meanwhile, and
             // deleted if it fails); large bodies are parsed off the request's thread.
-            try await repository.create(id, data: body) {
+            return try await repository.create(id, data: body) {
                 let shape = try await Self.offload(bytes: body.readableBytes) {
                     try body.withBytes { bytes in try TrainingSet.validate(bytes, format: format, limits: limits) }
                 }

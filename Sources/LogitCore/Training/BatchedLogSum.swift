@@ -10,7 +10,10 @@ struct BatchedLogSum {
     private var product = 1.0
     private var count = 0
 
-    init(classCount: Int) { batch = max(1, Int(300 / log10(Double(max(2, classCount))))) }
+    init(classCount: Int) { batch = Self.batchSize(classCount: classCount) }
+
+    /// Factors per batch: each is at most `classCount`, so a batch's product stays below 1e300.
+    static func batchSize(classCount: Int) -> Int { max(1, Int(300 / log10(Double(max(2, classCount))))) }
 
     @inline(__always)
     mutating func add(_ factor: Double) {
