@@ -203,42 +203,81 @@ public struct JobQueue: WorkQueue {
         return (Int(parts.first?.integer ?? 0), listed)
     }
 
-    /// What a claimed job needs: its training CSV (nil if it is gone) and its parameters.
+    /// What a claimed job needs: its training data (nil if it is gone) and its parameters.
     ///
-    /// The CSV is read in `GETRANGE` pieces of `downloadPieceBytes` into one buffer of its final size: one `GET` of
+    /// The data is read in `GETRANGE` pieces of `downloadPieceBytes` into one buffer of its final size: one `GET` of
     /// a 172 MB body held it three times at once in the worker (hiredis's read buffer, its reply, and our copy), and
-    /// hiredis's buffer, grown 1 MB at a time, copied it over and over (2.4 s for 172 MB; 1 MB pieces: 0.3 s).
+    /// hiredis's buffer, grown 1 MB at a time, copied it over and over (2.4 s for 172 MB; 1 MB pieces: 0.3 s). Data
+    /// stored parsed (`TrainingMatrix`) is read straight into the training set's arrays.
     public func jobInput(_ id: ModelID) async throws(RedisError) -> JobInput? {
         let key = keys.trainingData(id)
-        // The first piece comes with the length and the parameters: a small body takes one round trip.
+        let fields: [ModelField] = [.params, .format, .trainingData, .sampleCount, .featureCount, .classes, .featureNames, .labelName, .warnings]
+        // The first piece comes with the length and the fields: a small body takes one round trip.
         let replies = try await client.pipeline([
             ["STRLEN", .text(key)],
-            ["HMGET", .text(keys.model(id)), .text(ModelField.params.rawValue), .text(ModelField.format.rawValue)],
+            ["HMGET", .text(keys.model(id))] + fields.map { .text($0.rawValue) },
             ["GETRANGE", .text(key), 0, RedisArgument(Self.downloadPieceBytes - 1)],
         ])
         let length = Int(replies[0].integer ?? 0)
         guard length > 0, case .string(let first) = replies[2], first.count == min(length, Self.downloadPieceBytes) else { return nil }
+        let values = (replies[1].array ?? []).map(\.string)
+        let stored = [ModelField: String](uniqueKeysWithValues: zip(fields, values).compactMap { field, value in value.map { (field, $0) } })
+        let parameters = stored[.params].flatMap { try? RecordJSON.decoder.decode(TrainingParameters.self, from: Data($0.utf8)) }
+        // No format: a job queued before formats existed, in the original's layout.
+        let format =
+            values.count > 1 ? stored[.format].map { try? RecordJSON.decoder.decode(CSVFormat.self, from: Data($0.utf8)) } ?? CSVFormat() : nil
+        if stored[.trainingData] == TrainingMatrix.fieldValue {
+            guard let set = try await trainingSet(key, stored: stored, length: length) else { return nil }
+            return JobInput(data: [], parsed: set, parameters: parameters, format: format)
+        }
         var data = [UInt8](repeating: 0, count: length)
         data.withUnsafeMutableBufferPointer { buffer in _ = buffer.initialize(from: first) }
-        var offset = first.count
-        while offset < length {
-            // Eight pieces per round trip: the replies of one pipeline are held at once, so 8 MB at most.
-            let ranges = stride(from: offset, to: length, by: Self.downloadPieceBytes).prefix(8).map { start in
-                start...(min(length, start + Self.downloadPieceBytes) - 1)
-            }
-            let pieces = try await client.pipeline(
-                ranges.map { ["GETRANGE", .text(key), RedisArgument($0.lowerBound), RedisArgument($0.upperBound)] })
-            for (range, reply) in zip(ranges, pieces) {
-                guard case .string(let piece) = reply, piece.count == range.count else { return nil }  // deleted while being read
-                data.withUnsafeMutableBufferPointer { buffer in _ = UnsafeMutableBufferPointer(rebasing: buffer[range]).initialize(from: piece) }
-            }
-            offset = ranges.last!.upperBound + 1
-        }
-        let stored = (replies[1].array ?? []).map(\.string)
-        let parameters = stored.first.flatMap { $0 }.flatMap { try? RecordJSON.decoder.decode(TrainingParameters.self, from: Data($0.utf8)) }
-        // No format: a job queued before formats existed, in the original's layout.
-        let format = stored.count > 1 ? stored[1].map { try? RecordJSON.decoder.decode(CSVFormat.self, from: Data($0.utf8)) } ?? CSVFormat() : nil
+        guard try await download(key, from: first.count, into: &data, at: first.count) else { return nil }
         return JobInput(data: data, parameters: parameters, format: format)
+    }
+
+    /// The training set stored parsed under `key` (`TrainingMatrix`), with the shape the model hash gives; nil when
+    /// the data is shorter than that shape or a class index is out of range (treated as data that is gone).
+    private func trainingSet(_ key: String, stored: [ModelField: String], length: Int) async throws(RedisError) -> TrainingSet? {
+        guard let rows = stored[.sampleCount].flatMap({ Int($0) }), let featureCount = stored[.featureCount].flatMap({ Int($0) }),
+            let classes = stored[.classes].flatMap({ try? RecordJSON.decoder.decode([String].self, from: Data($0.utf8)) }),
+            rows > 0, featureCount > 0
+        else { return nil }
+        let featureBytes = TrainingMatrix.featureBytes(rows: rows, featureCount: featureCount)
+        guard length >= featureBytes + TrainingMatrix.labelBytes(rows: rows) else { return nil }
+        var features = [Double](repeating: 0, count: rows * featureCount)
+        var labels = [Int32](repeating: 0, count: rows)
+        guard try await download(key, from: 0, into: &features, at: 0), try await download(key, from: featureBytes, into: &labels, at: 0),
+            labels.allSatisfy({ $0 >= 0 && Int($0) < classes.count })
+        else { return nil }
+        var set = TrainingSet(features: features, labels: labels, classes: classes, featureCount: featureCount)
+        set.featureNames = stored[.featureNames].flatMap { try? RecordJSON.decoder.decode([String].self, from: Data($0.utf8)) }
+        set.labelName = stored[.labelName]
+        set.warnings = stored[.warnings].flatMap { try? RecordJSON.decoder.decode([String].self, from: Data($0.utf8)) } ?? []
+        return set
+    }
+
+    /// Fills `array`'s bytes from byte `byteOffset` to its end with `key`'s bytes from `start`, in pieces of
+    /// `downloadPieceBytes`, eight per round trip (the replies of one pipeline are held at once: 8 MB at most);
+    /// false when the key is shorter (deleted while being read).
+    private func download<Element>(_ key: String, from start: Int, into array: inout [Element], at byteOffset: Int) async throws(RedisError) -> Bool {
+        let end = start + array.count * MemoryLayout<Element>.stride - byteOffset
+        var offset = start
+        while offset < end {
+            let ranges = stride(from: offset, to: end, by: Self.downloadPieceBytes).prefix(8).map { $0..<min(end, $0 + Self.downloadPieceBytes) }
+            let pieces = try await client.pipeline(
+                ranges.map { ["GETRANGE", .text(key), RedisArgument($0.lowerBound), RedisArgument($0.upperBound - 1)] })
+            for (range, reply) in zip(ranges, pieces) {
+                guard case .string(let piece) = reply, piece.count == range.count else { return false }
+                piece.withUnsafeBytes { source in
+                    array.withUnsafeMutableBytes { bytes in
+                        UnsafeMutableRawBufferPointer(rebasing: bytes[(byteOffset + range.lowerBound - start)...]).copyMemory(from: source)
+                    }
+                }
+            }
+            offset = ranges.last!.upperBound
+        }
+        return true
     }
 
     /// Records progress; false when the claim is no longer valid (the job was reclaimed or deleted): stop working on it.

@@ -7,8 +7,8 @@
 /// | `{p}worker:{worker}` | string, TTL | the worker's lease; it renews it while alive |
 /// | `{p}workers` | set | worker ids that may hold jobs (the reaper's index) |
 /// | `{p}model:{id}` | hash | a model's state, timestamps, params, progress, summary, coefficients, error, attempts |
-/// | `{p}data:{id}` | string | the training CSV, until the model is stored |
-/// | `{p}upload:{id}` | string, TTL | a large training CSV while it is sent in chunks, until `enqueue` commits it |
+/// | `{p}data:{id}` | string | the training CSV, or a large body's parsed matrix (`TrainingMatrix`), until the model is stored |
+/// | `{p}upload:{id}` | string, TTL | a large training body while it is written in parts, until `enqueue` commits it |
 /// | `{p}models` | sorted set | model ids scored by creation time (ms since 1970) |
 /// | `{p}stats` | hash | cluster-wide counters: jobs `ready`, `failed`, `reclaimed`, `training_seconds` |
 /// | `{p}names` | hash | registered name → its last version number (the counter `enqueue` increments) |

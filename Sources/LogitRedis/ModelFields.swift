@@ -12,6 +12,8 @@ public enum ModelField: String, CaseIterable, Sendable {
     case params
     /// How the training body is laid out, JSON (`CSVFormat`): header, label column, delimiter.
     case format
+    /// `matrix` when the job's training data is stored parsed (`TrainingMatrix`); absent: it is the CSV body.
+    case trainingData = "training_data"
     /// The labels, JSON array of strings, in the model's class order.
     case classes
     case featureCount = "n_features"

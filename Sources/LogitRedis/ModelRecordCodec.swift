@@ -33,6 +33,7 @@ extension ModelRecord {
         case .progressUpdatedAt: progress?.updatedAt.map(Timestamp.format)
         case .summary: result.map { RecordJSON.encode($0.summary) }
         case .coefficients: result.map { RecordJSON.encode($0.coefficients) }
+        case .trainingData: nil  // how the job's data is stored: `ModelStore.create`, for the worker
         case .model: nil  // written by the worker with the result (`JobQueue.complete`), read only to predict
         case .error: error
         case .attempts: String(attempts)

@@ -51,6 +51,46 @@ public struct ModelStore: ModelRepository {
         return stored
     }
 
+    /// A large body that `read` parses in parts is stored parsed (`TrainingMatrix`): its rows go to the upload key
+    /// as they are read, then every row's class; the job is queued once both are there. A body `read` gives up on
+    /// takes `create(_:data:validatedBy:)`, whose upload replaces any rows written; a body that fails has its
+    /// upload deleted.
+    public func create(
+        _ id: ModelID, data: ByteBuffer,
+        readingInParts read: @Sendable (@escaping MatrixSink) async throws -> (record: ModelRecord, labels: [Int32])?,
+        validatedBy validate: @Sendable () async throws -> ModelRecord
+    ) async throws -> ModelRecord {
+        let queue = JobQueue(client: client, keys: keys)
+        guard queue.isStaged(data) else { return try await create(id, data: data, validatedBy: validate) }
+        let (pieces, sink) = AsyncStream<TrainingMatrix.Piece>.makeStream()
+        async let staging = queue.stageMatrix(id, pieces)
+        let parsed: (record: ModelRecord, labels: [Int32])?
+        do {
+            parsed = try await read { delivery in sink.yield(TrainingMatrix.piece(delivery)) }
+        } catch {
+            sink.finish()
+            _ = try? await staging
+            await queue.discardStaged(id)
+            throw error
+        }
+        sink.finish()
+        guard let (record, labels) = parsed else {
+            _ = try? await staging
+            return try await create(id, data: data, validatedBy: validate)
+        }
+        do {
+            try await queue.stageLabels(id, labels, rowBytes: try await staging)
+        } catch {
+            await queue.discardStaged(id)
+            throw error
+        }
+        var stored = record
+        stored.version = try await queue.enqueue(
+            id, data: data, fields: record.fields + [(.trainingData, TrainingMatrix.fieldValue)], createdAt: record.createdAt,
+            name: record.name, replicas: minReplicasAck, ackTimeout: replicaAckTimeout, alreadyStaged: true)
+        return stored
+    }
+
     public func record(_ id: ModelID) async throws -> ModelRecord? {
         guard let stored = try await read(id, ModelRecord.recordFields) else { return nil }
         return try ModelRecord(id: id, fields: stored)

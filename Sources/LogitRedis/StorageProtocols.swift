@@ -14,6 +14,16 @@ public protocol ModelRepository: Sendable {
     /// The same, for a record that `validate` makes from `data`: a store may start writing the data while `validate`
     /// runs. When `validate` throws, its error is thrown and nothing is left behind. Returns the record as stored.
     func create(_ id: ModelID, data: ByteBuffer, validatedBy validate: @Sendable () async throws -> ModelRecord) async throws -> ModelRecord
+    /// The same for a large body that `read` parses in parts (`TrainingSet.parseInParts`), handing the rows to the
+    /// function it is given as it goes: a store may keep the parsed matrix (`TrainingMatrix`) rather than the CSV,
+    /// writing the rows as they come, so that the worker does not parse the body again. `read` returns the record
+    /// and every row's class, or nil when the body is not one to read so: then this is
+    /// `create(_:data:validatedBy: validate)`. When either throws, its error is thrown and nothing is left behind.
+    func create(
+        _ id: ModelID, data: ByteBuffer,
+        readingInParts read: @Sendable (@escaping MatrixSink) async throws -> (record: ModelRecord, labels: [Int32])?,
+        validatedBy validate: @Sendable () async throws -> ModelRecord
+    ) async throws -> ModelRecord
     /// The model's record, or nil when there is no such model.
     func record(_ id: ModelID) async throws -> ModelRecord?
     /// The model's state alone (what every prediction checks), or nil when there is no such model.
@@ -49,6 +59,15 @@ extension ModelRepository {
         return try await create(id, record: record, data: data)
     }
 
+    /// Validates, then stores the CSV: for stores that need not spare the worker a parse.
+    public func create(
+        _ id: ModelID, data: ByteBuffer,
+        readingInParts read: @Sendable (@escaping MatrixSink) async throws -> (record: ModelRecord, labels: [Int32])?,
+        validatedBy validate: @Sendable () async throws -> ModelRecord
+    ) async throws -> ModelRecord {
+        try await create(id, data: data, validatedBy: validate)
+    }
+
     /// Every model, newest first.
     public func list(offset: Int, limit: Int) async throws -> ModelPage { try await list(offset: offset, limit: limit, name: nil) }
 }
@@ -65,6 +84,9 @@ public struct QueueCounters: Sendable, Equatable {
         self.stats = stats
     }
 }
+
+/// Where `TrainingSet.parseInParts` hands the rows of a large body (from its reading threads, one call at a time).
+public typealias MatrixSink = @Sendable (TrainingSet.MatrixDelivery) -> Void
 
 /// What a worker needs of the queue (see `JobQueue` for the semantics: take, claim, fenced writes, leases).
 public protocol WorkQueue: Sendable {
@@ -142,14 +164,18 @@ public struct ModelPage: Sendable {
 
 /// What a claimed job trains on.
 public struct JobInput: Sendable {
+    /// The CSV body, for the worker to parse; empty when the data came parsed (`parsed`).
     public var data: [UInt8]
+    /// The training set, when the API stored the body parsed (`TrainingMatrix`).
+    public var parsed: TrainingSet?
     /// Nil when the stored parameters are unreadable (the job fails with that reason).
     public var parameters: TrainingParameters?
     /// How the data is laid out (nil when unreadable).
     public var format: CSVFormat?
 
-    public init(data: [UInt8], parameters: TrainingParameters?, format: CSVFormat?) {
+    public init(data: [UInt8], parsed: TrainingSet? = nil, parameters: TrainingParameters?, format: CSVFormat?) {
         self.data = data
+        self.parsed = parsed
         self.parameters = parameters
         self.format = format
     }

@@ -58,17 +58,30 @@ struct ModelController: Sendable {
         let record = try await bodies.withBody(of: request, limit: configuration.maxTrainingBytes, limitName: "LOGIT_MAX_TRAINING_BYTES") { body in
             context.logger.debug(
                 "Training body received", metadata: ["bytes": "\(body.readableBytes)", "seconds": "\((clock.now - started) / .seconds(1))"])
-            // Validate the whole body before the job is queued (a large body is written to Redis meanwhile, and
-            // deleted if it fails); large bodies are parsed off the request's thread.
-            return try await repository.create(id, data: body) {
-                let shape = try await Self.offload(bytes: body.readableBytes) {
-                    try body.withBytes { bytes in try TrainingSet.validate(bytes, format: format, limits: limits) }
-                }
+            // The whole body is validated before the job is queued, off the request's thread when large. A large
+            // body is parsed in parts whose rows go to Redis as they are read (`TrainingMatrix`: the worker does not
+            // parse it again); the others are validated while their CSV goes to Redis. A body that fails leaves
+            // nothing behind.
+            let settle: @Sendable (TrainingSet.Shape) throws -> ModelRecord = { shape in
                 try HoldoutSplit.check(labels: shape.labels, classes: shape.classes, fraction: parameters.validationFraction, seed: parameters.seed)
                 return ModelRecord.queued(
                     parameters: parameters.settlingDefaults(query: queryItems, rowCount: shape.rowCount, featureCount: shape.featureCount),
                     format: format, shape: ModelRecord.DataShape(shape), warnings: shape.warnings, createdAt: Timestamp.nowDate(), name: name)
             }
+            return try await repository.create(
+                id, data: body,
+                readingInParts: { deliver in
+                    let read = try await Self.offload(bytes: body.readableBytes) {
+                        try body.withBytes { bytes in try TrainingSet.parseInParts(bytes, format: format, limits: limits, deliver: deliver) }
+                    }
+                    return try read.map { shape in (try settle(shape), shape.labels) }
+                },
+                validatedBy: {
+                    let shape = try await Self.offload(bytes: body.readableBytes) {
+                        try body.withBytes { bytes in try TrainingSet.validate(bytes, format: format, limits: limits) }
+                    }
+                    return try settle(shape)
+                })
         }
         context.logger.info(
             "Training job queued",

@@ -72,10 +72,10 @@ struct JobRunner {
         }
         logger.info("Training data read", metadata: ["bytes": "\(input.data.count)", "read_seconds": "\((clock.now - start) / .seconds(1))"])
         guard let parameters = input.parameters, let format = input.format else { return .failed("the job's parameters are unreadable") }
-        // The CSV is handed over to the parse and freed right after it, not kept through the fit: the worker's
+        // The data is handed over to the parse (or the fit) and the CSV freed right after it, not kept through the fit: the worker's
         // peak is then the CSV and the matrix (while parsing), or the matrix and the logits (while fitting), not
         // all three at once.
-        let pending = PendingBytes(consume input)
+        let pending = Pending(TrainingData(consume input))
         let shared = FitState()
         let limits = configuration.csvLimits
         return await withTaskGroup(of: Outcome?.self) { group in
@@ -85,11 +85,18 @@ struct JobRunner {
                         let set: TrainingSet
                         let parseStart = clock.now
                         do {
-                            set = try TrainingSet.parse(pending.take(), format: format, limits: limits)
+                            switch pending.take() {
+                            case .parsed(let parsed):
+                                set = parsed  // the API stored it parsed
+                            case .csv(let bytes):
+                                set = try TrainingSet.parse(bytes, format: format, limits: limits)
+                                logger.info("Training data parsed", metadata: ["parse_seconds": "\((clock.now - parseStart) / .seconds(1))"])
+                            case nil:
+                                return .failed("the training data was already handed over")
+                            }
                         } catch {
                             return .failed("the training data is unreadable: \(error)")
                         }
-                        logger.info("Training data parsed", metadata: ["parse_seconds": "\((clock.now - parseStart) / .seconds(1))"])
                         let (featureNames, dataWarnings) = (set.featureNames, set.warnings)
                         do {
                             var (model, summary) = try Trainer.fit(consume set, parameters: parameters) { progress in
@@ -163,12 +170,25 @@ final class FitState: Sendable {
     let lost = Atomic<Bool>(false)
 }
 
-/// A job's training CSV, taken once by the parse so that nothing else keeps it alive.
-final class PendingBytes: Sendable {
-    private let bytes: Mutex<[UInt8]>
+/// A value taken once (a job's training data, by the thread that parses and fits it), so that nothing else keeps it
+/// alive.
+final class Pending<Value: Sendable>: Sendable {
+    private let value: Mutex<Value?>
 
-    init(_ input: consuming JobInput) { bytes = Mutex(input.data) }
+    init(_ value: consuming Value) { self.value = Mutex(value) }
 
-    /// The bytes; later calls get none.
-    func take() -> [UInt8] { bytes.withLock { bytes in Swift.exchange(&bytes, with: []) } }
+    /// The value; later calls get nil.
+    func take() -> Value? { value.withLock { value in Swift.exchange(&value, with: nil) } }
+}
+
+/// A job's training data as the worker gets it.
+enum TrainingData: Sendable {
+    /// The CSV body, to parse.
+    case csv([UInt8])
+    /// Parsed by the API (`TrainingMatrix`).
+    case parsed(TrainingSet)
+
+    init(_ input: consuming JobInput) {
+        if let parsed = input.parsed { self = .parsed(parsed) } else { self = .csv(input.data) }
+    }
 }

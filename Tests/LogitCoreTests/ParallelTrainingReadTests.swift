@@ -100,6 +100,69 @@ import Testing
         #expect(split > 1000)
     }
 
+    /// The API's read of a large body, which hands the matrix over part by part: the rows delivered, in order, are
+    /// the sequential read's matrix bit for bit, never more than reserved, and the shape is `validate`'s; a body
+    /// the sequential read refuses is refused (nil, or the same error).
+    @Test func theReadThatDeliversPartsGivesTheSequentialMatrix() {
+        var random = SeededGenerator(seed: 13)
+        var delivered = 0
+        for _ in 0..<2000 {
+            let (body, format) = Self.body(&random)
+            let split = ParallelTrainingRead.Split(parts: Int.random(in: 2...3, using: &random), minimumBytes: 0)
+            let partBytes = Int.random(in: 16...400, using: &random)
+            var reserved: Int? = nil
+            var rows: [Double] = []
+            var events = 0
+            let inParts = body.withUnsafeBufferPointer { bytes in
+                Result(catching: { () throws(CSVError) in
+                    try TrainingSet.parseInParts(bytes, format: format, limits: CSVLimits(), split: split, partBytes: partBytes) { delivery in
+                        events += 1
+                        switch delivery {
+                        case .reserve(let count, _):
+                            #expect(events == 1 && reserved == nil)
+                            reserved = count
+                        case .rows(let values): rows.append(contentsOf: values)
+                        }
+                    }
+                })
+            }
+            let sequential = Self.outcome(body, format, split: .sequential)
+            switch (sequential, inParts) {
+            case (.success(let set), .success(.some(let shape))):
+                delivered += 1
+                #expect(rows.elementsEqual(set.features) { $0.bitPattern == $1.bitPattern }, "\(String(decoding: body, as: UTF8.self))")
+                #expect(shape.rowCount * shape.featureCount == rows.count && shape.rowCount <= reserved ?? -1)
+                #expect(shape.labels == set.labels && shape.classes == set.classes && shape.warnings == set.warnings)
+                #expect(shape.featureNames == set.featureNames && shape.labelName == set.labelName)
+            case (.failure(let one), .failure(let other)):
+                #expect(one == other)
+            case (_, .success(nil)):
+                break  // not read in parts: the caller validates it sequentially
+            default:
+                Issue.record("sequential \(sequential) vs in parts \(inParts):\n\(String(decoding: body, as: UTF8.self))")
+            }
+        }
+        #expect(delivered > 1000)
+    }
+
+    /// Parts finish in any order; their values are handed on in part order, and nothing after a part that failed.
+    @Test func partsAreHandedOnInOrder() {
+        var random = SeededGenerator(seed: 14)
+        for _ in 0..<200 {
+            let count = Int.random(in: 1...12, using: &random)
+            let failing = Int.random(in: 0..<3, using: &random) == 0 ? Int.random(in: 0..<count, using: &random) : nil
+            let handOff = OrderedHandOff()
+            var delivered: [Double] = []
+            for part in (0..<count).shuffled(using: &random) {
+                handOff.deposit(part, [Double(part)], failed: part == failing) { delivered += $0 }
+            }
+            let expected = (0..<(failing ?? count)).map(Double.init)
+            // A part that failed may have been deposited after later ones were handed on: only a prefix, then.
+            #expect(failing == nil ? delivered == expected : expected.starts(with: delivered), "\(delivered)")
+            #expect(handOff.hasFailed == (failing != nil))
+        }
+    }
+
     @Test func validationInPartsMatchesToo() {
         var random = SeededGenerator(seed: 12)
         for _ in 0..<500 {

@@ -25,26 +25,21 @@ enum ParallelTrainingRead {
         static let sequential = Split(parts: 1, minimumBytes: .max)
     }
 
-    /// The reader of the whole body and, when `keepingValues`, its matrix; nil when the body does not qualify or
-    /// has a problem anywhere.
-    static func read(
-        _ body: UnsafeBufferPointer<UInt8>, format: CSVFormat, limits: CSVLimits, keepingValues: Bool, split: Split
-    ) -> (reader: TrainingReader, features: [Double])? {
-        let requested = split.parts
-        guard requested >= 2, body.count >= split.minimumBytes, let base = body.baseAddress,
+    /// The first record, read alone (it decides the row shape, the label column and whether it is a header), and
+    /// the bounds of `requested` parts after it, each ending after a newline; nil when the body does not qualify
+    /// (no quote, at least `minimumBytes`, at least two fields).
+    private static func plan(
+        _ body: UnsafeBufferPointer<UInt8>, format: CSVFormat, limits: CSVLimits, keepingValues: Bool, parts requested: Int, minimumBytes: Int
+    ) -> (head: TrainingReader, bounds: [Int])? {
+        guard requested >= 2, body.count >= minimumBytes, let base = body.baseAddress,
             memchr(base, Int32(UInt8(ascii: "\"")), body.count) == nil,
             let firstRecordEnd = endOfFirstRecord(body)
         else { return nil }
-        let delimiter = format.delimiter.byte
-
-        // The first record alone: the shape every part is read with.
         var head = TrainingReader(format: format, limits: limits, keepingValues: keepingValues)
         do {
-            try CSVScanner.scan(UnsafeBufferPointer(start: base, count: firstRecordEnd), delimiter: delimiter, into: &head)
+            try CSVScanner.scan(UnsafeBufferPointer(start: base, count: firstRecordEnd), delimiter: format.delimiter.byte, into: &head)
         } catch { return nil }
         guard head.fieldCount >= 2 else { return nil }
-        let d = head.featureCount
-
         // Parts end after a newline; part 0 starts after the first record.
         var bounds = [firstRecordEnd]
         for part in 1..<requested {
@@ -54,16 +49,54 @@ enum ParallelTrainingRead {
             if next > bounds.last! && next < body.count { bounds.append(next) }
         }
         bounds.append(body.count)
+        return (head, bounds)
+    }
+
+    /// Rows each part can hold: its newlines, and one more for a last line without one.
+    private static func rowCapacities(_ body: UnsafeBufferPointer<UInt8>, bounds: [Int]) -> [Int] {
+        let parts = bounds.count - 1
+        var capacity = [Int](repeating: 0, count: parts)
+        capacity.withUnsafeMutableBufferPointer { capacity in
+            let shared = UncheckedSendable((body: body.baseAddress!, bounds: bounds, capacity: capacity))
+            DispatchQueue.concurrentPerform(iterations: parts) { part in
+                let (body, bounds, capacity) = shared.value
+                capacity[part] = newlines(in: body + bounds[part], count: bounds[part + 1] - bounds[part])
+            }
+        }
+        capacity[parts - 1] += 1
+        return capacity
+    }
+
+    /// Scans part `part` of the body into `reader`; false on any problem.
+    private static func scan(
+        _ base: UnsafePointer<UInt8>, bounds: [Int], part: Int, delimiter: UInt8, into reader: inout TrainingReader
+    ) -> Bool {
+        let range = UnsafeBufferPointer(start: base + bounds[part], count: bounds[part + 1] - bounds[part])
+        do {
+            try CSVScanner.scan(range, delimiter: delimiter, isStartOfBody: false, line: 2, into: &reader)
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    /// The reader of the whole body and, when `keepingValues`, its matrix; nil when the body does not qualify or
+    /// has a problem anywhere.
+    static func read(
+        _ body: UnsafeBufferPointer<UInt8>, format: CSVFormat, limits: CSVLimits, keepingValues: Bool, split: Split
+    ) -> (reader: TrainingReader, features: [Double])? {
+        guard
+            let (head, bounds) = plan(
+                body, format: format, limits: limits, keepingValues: keepingValues, parts: split.parts, minimumBytes: split.minimumBytes),
+            let base = body.baseAddress
+        else { return nil }
+        let delimiter = format.delimiter.byte
+        let d = head.featureCount
         let parts = bounds.count - 1
 
-        // Rows each part can hold: its newlines, and one more for a last line without one. The head's data row, if
-        // any, is row 0.
+        // Each part's rows go to their own place in one matrix. The head's data row, if any, is row 0.
         let headRows = head.rowCount
-        var rowCapacity = [Int](repeating: 0, count: parts)
-        if keepingValues {
-            for part in 0..<parts { rowCapacity[part] = newlines(in: base + bounds[part], count: bounds[part + 1] - bounds[part]) }
-            rowCapacity[parts - 1] += 1
-        }
+        let rowCapacity = keepingValues ? rowCapacities(body, bounds: bounds) : [Int](repeating: 0, count: parts)
         let totalCapacity = headRows + rowCapacity.reduce(0, +)
         var firstRow = [Int](repeating: headRows, count: parts)
         for part in 1..<parts { firstRow[part] = firstRow[part - 1] + rowCapacity[part - 1] }
@@ -82,12 +115,7 @@ enum ParallelTrainingRead {
                     let shared = UncheckedSendable((body: base, bounds: bounds, readers: readers, failed: failed))
                     DispatchQueue.concurrentPerform(iterations: parts) { part in
                         let (body, bounds, readers, failed) = shared.value
-                        let range = UnsafeBufferPointer(start: body + bounds[part], count: bounds[part + 1] - bounds[part])
-                        do {
-                            try CSVScanner.scan(range, delimiter: delimiter, isStartOfBody: false, line: 2, into: &readers[part])
-                        } catch {
-                            failed[part] = true
-                        }
+                        failed[part] = !scan(body, bounds: bounds, part: part, delimiter: delimiter, into: &readers[part])
                     }
                 }
             }
@@ -106,6 +134,55 @@ enum ParallelTrainingRead {
         }
         guard let joined else { return nil }
         return (joined, features)
+    }
+
+    /// Reads the body like `read` with values, but hands the matrix over part by part, in row order, instead of
+    /// building it: each part is about `partBytes` of the body, and its rows are passed to `deliver` (from the
+    /// reading threads, one call at a time) as soon as the parts before it are delivered, then freed. So a caller
+    /// that stores the rows as they come holds a few parts' values at a time, never the body and the whole matrix.
+    /// Nil like `read`, perhaps after some rows were delivered. The reader returned has no `features`.
+    static func readInParts(
+        _ body: UnsafeBufferPointer<UInt8>, format: CSVFormat, limits: CSVLimits, split: Split, partBytes: Int,
+        deliver: (TrainingSet.MatrixDelivery) -> Void
+    ) -> TrainingReader? {
+        let requested = max(split.parts, body.count / max(1, partBytes))
+        guard
+            let (head, bounds) = plan(body, format: format, limits: limits, keepingValues: true, parts: requested, minimumBytes: split.minimumBytes),
+            let base = body.baseAddress
+        else { return nil }
+        let delimiter = format.delimiter.byte
+        let d = head.featureCount
+        let parts = bounds.count - 1
+        let rowCapacity = rowCapacities(body, bounds: bounds)
+        deliver(.reserve(rows: head.rowCount + rowCapacity.reduce(0, +), featureCount: d))
+        if head.rowCount > 0 { head.features.withUnsafeBufferPointer { deliver(.rows($0)) } }
+
+        var readers = [TrainingReader?](repeating: nil, count: parts)
+        let handOff = OrderedHandOff()
+        withoutActuallyEscaping(deliver) { deliver in
+            readers.withUnsafeMutableBufferPointer { readers in
+                // Each iteration touches only its own part and reader; deliveries are serialized by `handOff`.
+                let shared = UncheckedSendable((body: base, bounds: bounds, head: head, capacity: rowCapacity, readers: readers, deliver: deliver))
+                DispatchQueue.concurrentPerform(iterations: parts) { part in
+                    let (body, bounds, head, capacity, readers, deliver) = shared.value
+                    var reader = TrainingReader(continuing: head, output: nil)
+                    var succeeded = false
+                    // After a part failed, the others are not read (nothing more is delivered).
+                    let valueCapacity = handOff.hasFailed ? 0 : capacity[part] * d
+                    let values = [Double](unsafeUninitializedCapacity: valueCapacity) { matrix, count in
+                        guard valueCapacity > 0, let matrixBase = matrix.baseAddress else { return }
+                        reader.output = matrixBase
+                        succeeded = scan(body, bounds: bounds, part: part, delimiter: delimiter, into: &reader)
+                        count = succeeded ? reader.rowCount * d : 0
+                    }
+                    readers[part] = succeeded ? reader : nil
+                    handOff.deposit(part, values, failed: !succeeded) { values in values.withUnsafeBufferPointer { deliver(.rows($0)) } }
+                }
+            }
+        }
+        guard !handOff.hasFailed, var whole = join(head: head, parts: readers.map { $0! }, limits: limits) else { return nil }
+        whole.features = []
+        return whole
     }
 
     /// The offset just past the first record's newline: the first line that is not blank (the scanner skips those).
@@ -167,6 +244,37 @@ enum ParallelTrainingRead {
             guard whole.rowCount <= limits.maxRows else { return nil }
         }
         return whole
+    }
+}
+
+/// Hands each part's values on in part order, whichever order the parts finish in: the thread that deposits the
+/// next part to deliver delivers it, and every later part already waiting; the others only leave theirs. After a
+/// part fails, nothing more is delivered.
+final class OrderedHandOff: @unchecked Sendable {
+    // @unchecked: every stored property is read and written under `lock`.
+    private let lock = NSLock()
+    private var waiting: [Int: [Double]] = [:]
+    private var next = 0
+    private var delivering = false
+    private var failed = false
+
+    var hasFailed: Bool { lock.withLock { failed } }
+
+    func deposit(_ part: Int, _ values: [Double], failed partFailed: Bool, deliver: ([Double]) -> Void) {
+        lock.lock()
+        if partFailed { failed = true }
+        waiting[part] = values
+        guard !delivering else { return lock.unlock() }
+        delivering = true
+        while let values = waiting.removeValue(forKey: next) {
+            next += 1
+            if failed { continue }
+            lock.unlock()
+            deliver(values)
+            lock.lock()
+        }
+        delivering = false
+        lock.unlock()
     }
 }
 

@@ -82,6 +82,48 @@ public struct TrainingSet: Sendable {
             labels: read.labels)
     }
 
+    /// What `parseInParts` hands over, in this order: `reserve` once, then the matrix's rows.
+    public enum MatrixDelivery {
+        /// At most this many rows will come (the body's newlines, and one), of `featureCount` values each.
+        case reserve(rows: Int, featureCount: Int)
+        /// The next rows, row-major, `featureCount` values each; valid during the call only.
+        case rows(UnsafeBufferPointer<Double>)
+    }
+
+    /// Bytes of body per part of `parseInParts`: the values of about two parts are held at a time.
+    public static let partBytes = 4 << 20
+
+    /// A large body read in parts (`ParallelTrainingRead.readInParts`), its matrix handed to `deliver` as it is
+    /// read rather than kept: what the API does with a large training body, storing the matrix for the worker so
+    /// that it is parsed once. `deliver` gets `.reserve` first, then the rows in order, one call at a time, from
+    /// the reading threads.
+    ///
+    /// Returns the shape (with every row's class), or nil when the body is not one to read so (under 4 MiB, quoted
+    /// fields, or a problem anywhere, perhaps after some rows were delivered): `validate` it then, for the error with
+    /// its line and field. Throws the checks of a usable set that come after reading (`parse`'s `.unusable`).
+    public static func parseInParts(
+        _ body: UnsafeBufferPointer<UInt8>, format: CSVFormat = CSVFormat(), limits: CSVLimits = CSVLimits(),
+        deliver: (MatrixDelivery) -> Void
+    ) throws(CSVError) -> Shape? {
+        try parseInParts(body, format: format, limits: limits, split: .automatic, partBytes: partBytes, deliver: deliver)
+    }
+
+    static func parseInParts(
+        _ body: UnsafeBufferPointer<UInt8>, format: CSVFormat, limits: CSVLimits, split: ParallelTrainingRead.Split, partBytes: Int,
+        deliver: (MatrixDelivery) -> Void
+    ) throws(CSVError) -> Shape? {
+        guard
+            var reader = ParallelTrainingRead.readInParts(body, format: format, limits: limits, split: split, partBytes: partBytes, deliver: deliver)
+        else { return nil }
+        reader.finish()
+        // The header retry of `read` is for bodies far smaller than a part.
+        if reader.rowCount < 2 && reader.featureNames != nil && format.header == .auto { return nil }
+        let (classes, labels) = try classesAndLabels(reader)
+        return Shape(
+            rowCount: reader.rowCount, featureCount: reader.featureCount, classes: classes, featureNames: reader.featureNames,
+            labelName: reader.labelName, warnings: reader.warnings, labels: labels)
+    }
+
     /// Scans the body and applies the checks of a usable training set; returns the reader, the classes in model
     /// order and every row's index into them.
     private static func read(
@@ -104,6 +146,13 @@ public struct TrainingSet: Sendable {
             asData.header = .absent
             return try read(body, format: asData, limits: limits, keepingValues: keepingValues, split: split)
         }
+        let (classes, labels) = try classesAndLabels(reader)
+        return (reader, classes, labels)
+    }
+
+    /// The checks of a usable set on a finished reader, then its classes in model order and every row's index
+    /// into them.
+    private static func classesAndLabels(_ reader: TrainingReader) throws(CSVError) -> (classes: [String], labels: [Int32]) {
         guard reader.rowCount > 0 else { throw CSVError(.empty, "the body has no rows: send CSV rows of features and a label") }
         guard reader.rowCount >= 2 else { throw CSVError(.unusable, "training needs at least 2 rows, found 1") }
         // Numeric labels compare as numbers: `0` and `0.0` are one class, spelled as first seen.
@@ -123,8 +172,7 @@ public struct TrainingSet: Sendable {
         var position = [Int32](repeating: 0, count: distinct)
         for (place, mergedIndex) in order.enumerated() { position[mergedIndex] = Int32(place) }
         let finalIndex = merged.canonical.map { position[$0] }
-        let labels = reader.labels.map { finalIndex[Int($0)] }
-        return (reader, order.map { reader.classes[merged.kept[$0]] }, labels)
+        return (order.map { reader.classes[merged.kept[$0]] }, reader.labels.map { finalIndex[Int($0)] })
     }
 
     public static func parse(_ body: [UInt8], format: CSVFormat = CSVFormat(), limits: CSVLimits = CSVLimits()) throws(CSVError) -> TrainingSet {
