@@ -62,24 +62,20 @@ public struct ModelStore: ModelRepository {
     ) async throws -> ModelRecord {
         let queue = JobQueue(client: client, keys: keys)
         guard queue.isStaged(data) else { return try await create(id, data: data, validatedBy: validate) }
-        let (pieces, sink) = AsyncStream<TrainingMatrix.Piece>.makeStream()
-        async let staging = queue.stageMatrix(id, pieces)
+        let upload = MatrixUpload(client: client, key: keys.upload(id))
         let parsed: (record: ModelRecord, labels: [Int32])?
         do {
-            parsed = try await read { delivery in sink.yield(TrainingMatrix.piece(delivery)) }
+            parsed = try await read { delivery in upload.deliver(delivery) }
         } catch {
-            sink.finish()
-            _ = try? await staging
+            upload.finish()
             await queue.discardStaged(id)
             throw error
         }
-        sink.finish()
-        guard let (record, labels) = parsed else {
-            _ = try? await staging
-            return try await create(id, data: data, validatedBy: validate)
-        }
+        upload.finish()
+        guard let (record, labels) = parsed else { return try await create(id, data: data, validatedBy: validate) }
         do {
-            try await queue.stageLabels(id, labels, rowBytes: try await staging)
+            if let failure = upload.failure { throw failure }
+            try await queue.stageLabels(id, labels, rowBytes: upload.rowBytes)
         } catch {
             await queue.discardStaged(id)
             throw error

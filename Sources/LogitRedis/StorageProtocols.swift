@@ -85,7 +85,8 @@ public struct QueueCounters: Sendable, Equatable {
     }
 }
 
-/// Where `TrainingSet.parseInParts` hands the rows of a large body (from its reading threads, one call at a time).
+/// Where `TrainingSet.parseInParts` hands the rows of a large body: from its reading threads (never a Swift
+/// concurrency thread, so it may block, e.g. to write them), one call at a time.
 public typealias MatrixSink = @Sendable (TrainingSet.MatrixDelivery) -> Void
 
 /// What a worker needs of the queue (see `JobQueue` for the semantics: take, claim, fenced writes, leases).

@@ -14,9 +14,12 @@ import Testing
         let notices = Mutex<[ModelChangeNotice]>([])
         var all: [ModelChangeNotice] { notices.withLock { $0 } }
 
-        /// Waits (with a deadline, polling the list) until `condition` holds for what was heard.
+        /// Waits (with a deadline, polling the list) until `condition` holds for what was heard. The deadline is
+        /// only a safety net, and generous: in a full parallel run on 2 cores, other tests' blocking waits (starting
+        /// and stopping redis-servers) held the cooperative threads long enough that a subscription had not started
+        /// within 10 s.
         func wait(_ what: String, _ condition: @escaping ([ModelChangeNotice]) -> Bool) async throws {
-            let deadline = ContinuousClock.now + .seconds(10)
+            let deadline = ContinuousClock.now + .seconds(60)
             while !condition(all) {
                 guard ContinuousClock.now < deadline else { throw RedisTestServerError(message: "never heard \(what): \(all)") }
                 try await Task.sleep(for: .milliseconds(5))

@@ -36,8 +36,9 @@ import Testing
         let waiters = ChangeWaiters(feed: feed)
         let ticket = waiters.ticket(for: id)
         async let woken = waiters.wait(ticket, timeout: .seconds(30))
-        // Wait (with a deadline) until the request is parked, then change the model.
-        let deadline = ContinuousClock.now + .seconds(10)
+        // Wait (with a deadline) until the request is parked, then change the model. The deadline is a safety net:
+        // in a full parallel run on 2 cores, other tests' blocking waits held the cooperative threads for over 10 s.
+        let deadline = ContinuousClock.now + .seconds(60)
         while waiters.parkedCount == 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
         #expect(waiters.parkedCount == 1)
         feed.send(.changed(ModelEvent(id: id, change: .deleted)))

@@ -17,8 +17,9 @@ import FoundationNetworking
     let flower = "6.9,3.1,5.1,2.3\n"
 
     /// Two `logit serve` processes and a worker on one Redis: a model deleted through one API stops being served by
-    /// the other, which had it cached, within a second.
-    @Test func aDeletionThroughOneReplicaReachesTheOtherWithinASecond() async throws {
+    /// the other, which had it cached. Its cache has no expiry, so only the change feed (pub/sub) can tell it; the
+    /// deadline is a safety net, not a speed claim.
+    @Test func aDeletionThroughOneReplicaReachesTheOther() async throws {
         let deployment = try BinaryDeployment()
         defer { deployment.stop() }
         let binary = try #require(BinaryEndToEndTests.binary)
@@ -39,11 +40,9 @@ import FoundationNetworking
         #expect(try await call("POST", "\(other)/models/\(id)/predict", contentType: "text/csv", body: flower).0 == 200)  // now cached there
 
         #expect(try await call("DELETE", "\(one)/models/\(id)").0 == 204)
-        let deleted = ContinuousClock.now
-        try await waitUntil("the other replica to stop serving it", timeout: 1) {
+        try await waitUntil("the other replica to stop serving it", timeout: 30) {
             try await call("POST", "\(other)/models/\(id)/predict", contentType: "text/csv", body: flower).0 == 404
         }
-        #expect(ContinuousClock.now - deleted < .seconds(1))
     }
 
     /// While Redis is down, a cached ready model keeps predicting; what needs Redis answers 503.
