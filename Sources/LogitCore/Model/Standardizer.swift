@@ -9,22 +9,17 @@ public struct Standardizer: Codable, Sendable, Equatable {
         self.scale = scale
     }
 
-    /// Fits on a row-major `rows × columns` matrix, two passes for accuracy.
+    /// Fits on a row-major `rows × columns` matrix, two passes for accuracy (the mean, then the squared deviations
+    /// from it). Each pass runs on every core over fixed row chunks (`RowChunks`), whose partial sums are added in
+    /// chunk order: the same result on any number of cores, and for data of one chunk (up to 8,192 rows and fewer
+    /// for wide data) the same as summing row after row. Single-threaded, the three passes of fit and transform
+    /// were ~0.15 s of a 1,000,000 × 20 fit.
     public init(fitting matrix: [Double], rows: Int, columns: Int) {
-        var mean = [Double](repeating: 0, count: columns)
-        var variance = [Double](repeating: 0, count: columns)
-        matrix.withUnsafeBufferPointer { x in
-            for row in 0..<rows {
-                for column in 0..<columns { mean[column] += x[row * columns + column] }
-            }
-            for column in 0..<columns { mean[column] /= Double(rows) }
-            for row in 0..<rows {
-                for column in 0..<columns {
-                    let deviation = x[row * columns + column] - mean[column]
-                    variance[column] += deviation * deviation
-                }
-            }
+        let chunks = RowChunks(rowCount: rows, featureCount: columns)
+        let mean = matrix.withUnsafeBufferPointer { x in
+            Self.columnSums(x, columns: columns, chunks: chunks, squaredDeviationsFrom: nil).map { $0 / Double(rows) }
         }
+        let variance = matrix.withUnsafeBufferPointer { x in Self.columnSums(x, columns: columns, chunks: chunks, squaredDeviationsFrom: mean) }
         self.mean = mean
         self.scale = (0..<columns).map { column in
             // scikit-learn's `_is_constant_feature`: a variance within the rounding error of its own computation,
@@ -36,17 +31,53 @@ public struct Standardizer: Codable, Sendable, Equatable {
         }
     }
 
-    /// Standardizes a row-major matrix in place.
+    /// Standardizes a row-major matrix in place, on every core.
     public func transform(_ matrix: inout [Double]) {
         let columns = mean.count
         guard columns > 0 else { return }
         let inverse = scale.map { 1 / $0 }
+        let mean = self.mean
+        let chunks = RowChunks(rowCount: matrix.count / columns, featureCount: columns)
         matrix.withUnsafeMutableBufferPointer { x in
-            var offset = 0
-            while offset < x.count {
-                for column in 0..<columns { x[offset + column] = (x[offset + column] - mean[column]) * inverse[column] }
-                offset += columns
+            let shared = SharedDoubles(base: x.baseAddress!)
+            chunks.forEachInParallel { chunk in
+                let x = shared.base
+                for row in chunks.rows(chunk) {
+                    let offset = row * columns
+                    for column in 0..<columns { x[offset + column] = (x[offset + column] - mean[column]) * inverse[column] }
+                }
             }
         }
+    }
+
+    /// Σ over rows of `x[row, column]`, or with `center` of `(x[row, column] − center[column])²`, for every column:
+    /// per chunk in parallel, then the chunks' sums in chunk order.
+    private static func columnSums(_ x: UnsafeBufferPointer<Double>, columns: Int, chunks: RowChunks, squaredDeviationsFrom center: [Double]?) -> [Double] {
+        guard columns > 0, let base = x.baseAddress, !x.isEmpty else { return [Double](repeating: 0, count: columns) }
+        let partial = DoubleBuffer(count: chunks.count * columns)
+        let (matrix, sums) = (SharedDoubles(base: UnsafeMutablePointer(mutating: base)), partial.values)
+        chunks.forEachInParallel { chunk in
+            let x = matrix.base
+            // A local array, which the compiler knows does not alias the matrix: the column loop vectorizes.
+            var out = [Double](repeating: 0, count: columns)
+            if let center {
+                for row in chunks.rows(chunk) {
+                    for column in 0..<columns {
+                        let deviation = x[row * columns + column] - center[column]
+                        out[column] += deviation * deviation
+                    }
+                }
+            } else {
+                for row in chunks.rows(chunk) {
+                    for column in 0..<columns { out[column] += x[row * columns + column] }
+                }
+            }
+            (sums.base + chunk * columns).initialize(from: out, count: columns)
+        }
+        var total = Array(UnsafeBufferPointer(start: sums.base, count: columns))
+        for chunk in 1..<chunks.count {
+            for column in 0..<columns { total[column] += sums.base[chunk * columns + column] }
+        }
+        return total
     }
 }
