@@ -52,7 +52,9 @@ public struct Standardizer: Codable, Sendable, Equatable {
 
     /// Σ over rows of `x[row, column]`, or with `center` of `(x[row, column] − center[column])²`, for every column:
     /// per chunk in parallel, then the chunks' sums in chunk order.
-    private static func columnSums(_ x: UnsafeBufferPointer<Double>, columns: Int, chunks: RowChunks, squaredDeviationsFrom center: [Double]?) -> [Double] {
+    private static func columnSums(
+        _ x: UnsafeBufferPointer<Double>, columns: Int, chunks: RowChunks, squaredDeviationsFrom center: [Double]?
+    ) -> [Double] {
         guard columns > 0, let base = x.baseAddress, !x.isEmpty else { return [Double](repeating: 0, count: columns) }
         let partial = DoubleBuffer(count: chunks.count * columns)
         let (matrix, sums) = (SharedDoubles(base: UnsafeMutablePointer(mutating: base)), partial.values)
