@@ -14,9 +14,9 @@ extension Trainer {
     /// The stopping test is at the iterate, before each iteration (and after the last one); a failed line search
     /// along a conjugate direction is retried along −∇f without counting as an iteration.
     static func minimizeCG(
-        _ f: borrowing Objective, parameters: TrainingParameters, progress: (TrainingProgress) -> Bool
+        _ f: borrowing Objective, parameters: TrainingParameters, from start: [Double]? = nil, progress: (TrainingProgress) -> Bool
     ) throws(TrainingError) -> (theta: [Double], summary: TrainingSummary) {
-        var state = CGState(f, parameters: parameters)
+        var state = CGState(f, parameters: parameters, from: start)
         var history = [state.objective]
         var iteration = 0
         var reason = TrainingSummary.StopReason.maxIter
@@ -105,8 +105,8 @@ struct CGState: ~Copyable {
     /// The class probabilities at the iterate (`n × rows`), for φ''(0).
     private let probabilities: DoubleBuffer
 
-    /// At θ = 0, whose logits are all zero, with f and ∇f there (one backward pass).
-    init(_ f: borrowing Objective, parameters: TrainingParameters) {
+    /// At `start`, or at θ = 0, whose logits are all zero (no forward pass), with f and ∇f there (one backward pass).
+    init(_ f: borrowing Objective, parameters: TrainingParameters, from start: [Double]? = nil) {
         rule = StoppingRule(lambda: f.lambda, tolerance: parameters.tol, rowCount: f.n)
         x = [Double](repeating: 0, count: f.parameterCount)
         gradient = x
@@ -115,9 +115,15 @@ struct CGState: ~Copyable {
         logits = f.makeLogits()
         directionLogits = f.makeLogits()
         probabilities = f.makeLogits()
-        f.zeroLogits(logits)
+        if let start, start.count == x.count {
+            x = start
+            f.logits(x, into: logits)
+            passes = 1
+        } else {
+            f.zeroLogits(logits)
+        }
         objective = f.lossAndGradient(x, logits: logits, storingProbabilitiesIn: probabilities, gradient: &gradient)
-        passes = 1
+        passes += 1
     }
 
     /// The stopping test at the iterate, accepted only once confirmed on values recomputed from X at settled

@@ -112,6 +112,11 @@ public enum Trainer {
                 let objective = Objective(
                     features: x, labels: y, sampleWeights: sampleWeights, featureCount: d, classCount: k,
                     lambda: lambda, fitIntercept: parameters.fitIntercept, kernels: kernels)
+                if parameters.learningRate == nil && parameters.solver == .cg && lambda > 0 && n >= warmStartRows {
+                    let start = try warmStart(
+                        x, y, featureCount: d, classCount: k, sampleWeights: sampleWeights, lambda: lambda, parameters: parameters, kernels: kernels)
+                    return try minimizeCG(objective, parameters: parameters, from: start, progress: progress)
+                }
                 return try minimize(objective, parameters: parameters, progress: progress)
             }
         }
@@ -140,6 +145,38 @@ public enum Trainer {
             }
         }
     }
+
+    /// Training rows from which a CG fit with the L2 penalty starts from `warmStart` rather than from 0.
+    static let warmStartRows = 100_000
+
+    /// The start of a large CG fit: `warmStartIterations` of CG on every `warmStartStride`-th row, with the whole
+    /// set's λ, so that its optimum is the whole set's up to the subsample's noise. It costs about a tenth of a
+    /// full iteration per iteration, and the full fit then needs fewer iterations (1,000,000 × 20 × 3: 24 → 14,
+    /// docs/PERFORMANCE.md). The full fit's stopping test, and so its certificate, are unchanged: only its start
+    /// moves.
+    static func warmStart(
+        _ x: UnsafeBufferPointer<Double>, _ y: UnsafeBufferPointer<Int32>, featureCount d: Int, classCount k: Int, sampleWeights: [Double]?,
+        lambda: Double, parameters: TrainingParameters, kernels: KernelSet
+    ) throws(TrainingError) -> [Double] {
+        let rows = stride(from: 0, to: y.count, by: warmStartStride)
+        var features: [Double] = []
+        features.reserveCapacity(rows.underestimatedCount * d)
+        for row in rows { features.append(contentsOf: x[(row * d)..<((row + 1) * d)]) }
+        let labels = rows.map { y[$0] }
+        var subsample = parameters
+        subsample.maxIter = warmStartIterations
+        return try features.withUnsafeBufferPointer { (sx) throws(TrainingError) in
+            try labels.withUnsafeBufferPointer { (sy) throws(TrainingError) in
+                let objective = Objective(
+                    features: sx, labels: sy, sampleWeights: sampleWeights, featureCount: d, classCount: k, lambda: lambda,
+                    fitIntercept: parameters.fitIntercept, kernels: kernels)
+                return try minimizeCG(objective, parameters: subsample) { _ in true }.theta
+            }
+        }
+    }
+
+    static let warmStartStride = 10
+    static let warmStartIterations = 10
 
     /// Iterations between exact recomputations of the tracked logits (see `FISTAState` and `CGState`).
     static let refreshInterval = 100
