@@ -39,12 +39,18 @@ import Testing
         }
     }
 
-    /// Stored parsed, trained by the worker: the same fit as training the parsed body in this process.
+    /// Stored parsed, trained by the worker: the same fit as training the parsed body in this process. (A wide body,
+    /// 60,000 rows of 30 features, so that the fit is short even in a loaded parallel run.)
     @Test func aLargeBodyStoredParsedTrainsLikeItsCSV() async throws {
         try await TestService.run { service in
-            let csv = Self.body(last: "1.5,2,yes")
+            let csv = (0..<60_000).map { row in
+                (0..<30).map { column in "\(Double((row * 31 + column * 17) % 1000) / 10 + (column == 0 ? Double(row % 2) * 20 : 0))" }
+                    .joined(separator: ",") + (row % 2 == 0 ? ",yes" : ",no")
+            }.joined(separator: "\n")
+            #expect(csv.utf8.count > JobQueue.uploadChunkBytes)
             let id = try await service.train(csv)
-            try await service.waitForStatus(id, .ready)
+            // A generous safety net: in a full parallel run on 2 cores this test took 25 s of its 30.
+            try await service.waitForStatus(id, .ready, timeout: 120)
             let record = try #require(try await ModelStore(client: service.redis, keys: KeySchema()).record(ModelID(validating: id)!))
             let (_, local) = try Trainer.fit(try TrainingSet.parse(Array(csv.utf8)), parameters: record.parameters)
             #expect(record.result?.summary.objective.bitPattern == local.objective.bitPattern)

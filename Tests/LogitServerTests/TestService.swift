@@ -107,9 +107,9 @@ struct TestService {
 
     /// Waits until the model's state is `state`; returns its last status answer (for its original text).
     @discardableResult
-    func waitForStatus(_ id: String, _ state: ModelState) async throws -> StatusResponse {
+    func waitForStatus(_ id: String, _ state: ModelState, timeout: Double = 30) async throws -> StatusResponse {
         var last: StatusResponse?
-        try await waitUntil("model \(id) to be \(state)") {
+        try await waitUntil("model \(id) to be \(state)", timeout: timeout) {
             let response = try await request(.get, APIPath.filled(APIPath.checkStatus, id: id))
             last = try? decode(StatusResponse.self, response.text)
             return last?.state == state
