@@ -75,7 +75,7 @@ final class MatrixUpload: @unchecked Sendable {
 }
 
 extension JobQueue {
-    /// Writes every row's class after the `rowBytes` bytes of rows staged by `stageMatrix`.
+    /// Writes every row's class after the `rowBytes` bytes of rows that `MatrixUpload` wrote.
     public func stageLabels(_ id: ModelID, _ labels: [Int32], rowBytes: Int) async throws(RedisError) {
         let bytes = labels.withUnsafeBytes { ByteBuffer(bytes: $0) }
         try await client.send("SETRANGE", .text(keys.upload(id)), RedisArgument(rowBytes), .buffer(bytes))

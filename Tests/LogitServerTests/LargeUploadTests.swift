@@ -69,6 +69,15 @@ import Testing
         }
     }
 
+    /// Redis gone while a large body is read: 503 (the client may retry), not a 500 or a hang.
+    @Test func aLargeBodyWhileRedisIsDownIsA503() async throws {
+        try await TestService.run(worker: false) { service in
+            service.server.kill()
+            let response = try await service.request(.post, APIPath.models, contentType: "text/csv", body: Self.body(last: "1.5,2,yes"))
+            #expect(response.status == .serviceUnavailable, "\(response.text)")
+        }
+    }
+
     /// A body that fails at its last line leaves nothing in Redis, though most of it was written there while it was
     /// being read.
     @Test func aRejectedLargeBodyLeavesNothingBehind() async throws {
