@@ -11,7 +11,10 @@ import Testing
 /// Jobs that used to be stranded in a live worker's processing list: the worker must notice and give them back.
 /// The worker talks to Redis through a `FaultProxy`, so the faults are real lost replies and real refusals.
 @Suite struct StrandedJobTests {
-    static let workerConfiguration = WorkerConfiguration(lease: .milliseconds(2000), heartbeat: .milliseconds(200), shutdownGrace: .seconds(1))
+    /// A lease far longer than a heartbeat: these jobs must come back through the live worker's reconciliation, and
+    /// with a 2 s lease a full parallel run on 2 cores once starved the heartbeat long enough for the lease to expire
+    /// and the reaper to take the job back instead (a second attempt).
+    static let workerConfiguration = WorkerConfiguration(lease: .seconds(10), heartbeat: .milliseconds(200), shutdownGrace: .seconds(1))
 
     /// Runs an in-process worker on `redis` while `body` runs, then shuts it down gracefully.
     static func withWorker(redis: RedisClient, _ body: @Sendable () async throws -> Void) async throws {
