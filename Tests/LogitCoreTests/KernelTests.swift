@@ -74,6 +74,69 @@ import Testing
         }
     }
 
+    /// The per-row work of a block against the softmax (or sigmoid) written out plainly: the loss, the residuals
+    /// s (p − e_y), the probabilities, and the line search's slope and curvature along a direction, for the unrolled
+    /// widths (1, 3, 4 logits) and another (5), with and without class weights.
+    @Test(arguments: KernelSet.available)
+    func theLossBlockIsTheSoftmaxWrittenOut(kernels: KernelSet) {
+        for (m, k) in [(7, 1), (9, 3), (5, 4), (6, 5)] {
+            let z = Self.values(m * k, seed: 7), dz = Self.values(m * k, seed: 8)
+            let classes = k == 1 ? 2 : k
+            let labels = (0..<m).map { Int32(($0 * 7 + 3) % classes) }
+            for weights in [nil, (0..<classes).map { 0.5 + Double($0) }] as [[Double]?] {
+                for step in [0.0, 0.3] {
+                    // Plain: p from the logits z + step·dz, each row on its own.
+                    var loss = 0.0, slope = 0.0, curvature = 0.0
+                    var residuals = [Double](), probabilities = [Double]()
+                    for i in 0..<m {
+                        let y = Int(labels[i]), s = weights?[y] ?? 1
+                        let row = (0..<k).map { z[i * k + $0] + step * dz[i * k + $0] }, d = (0..<k).map { dz[i * k + $0] }
+                        let p: [Double], rowLoss: Double
+                        if k == 1 {
+                            p = [1 / (1 + Foundation.exp(-row[0]))]
+                            rowLoss = Foundation.log(1 + Foundation.exp(row[0])) - (y == 1 ? row[0] : 0)
+                            residuals.append(s * (p[0] - Double(y)))
+                            curvature += s * p[0] * (1 - p[0]) * d[0] * d[0]
+                            slope += s * (p[0] - Double(y)) * d[0]
+                        } else {
+                            let top = row.max()!, e = row.map { Foundation.exp($0 - top) }, total = e.reduce(0, +)
+                            p = e.map { $0 / total }
+                            rowLoss = Foundation.log(total) + top - row[y]
+                            residuals += (0..<k).map { s * (p[$0] - ($0 == y ? 1 : 0)) }
+                            let first = (0..<k).reduce(0) { $0 + p[$1] * d[$1] }, second = (0..<k).reduce(0) { $0 + p[$1] * d[$1] * d[$1] }
+                            slope += s * (first - d[y])
+                            curvature += s * (second - first * first)
+                        }
+                        probabilities += p
+                        loss += s * rowLoss
+                    }
+                    // The kernel, once for residuals and probabilities, once for the line search's sums.
+                    var t = [Double](repeating: 0, count: m * k), saved = [Double](repeating: 0, count: m)
+                    var stored = [Double](repeating: 0, count: m * k)
+                    var logs = logit_log_sum(sum: 0, product: 1, count: 0, batch: 3)
+                    var kernelLoss = 0.0
+                    weights.withOptionalPointer { w in
+                        logit_loss_block(kernels.code, m, k, z, dz, step, labels, w, &t, &saved, 1, &stored, &kernelLoss, &logs, nil, nil)
+                    }
+                    kernelLoss += logs.sum + Foundation.log(logs.product)
+                    let context = "\(kernels) m=\(m) k=\(k) weights=\(weights != nil) step=\(step)"
+                    #expect(abs(kernelLoss - loss) <= 1e-12 * abs(loss), "\(context): loss \(kernelLoss) vs \(loss)")
+                    #expect(zip(t, residuals).allSatisfy { abs($0 - $1) <= 1e-14 }, "\(context): residuals")
+                    #expect(zip(stored, probabilities).allSatisfy { abs($0 - $1) <= 1e-14 }, "\(context): probabilities")
+                    var lineLoss = 0.0, lineSlope = 0.0, lineCurvature = 0.0
+                    logs = logit_log_sum(sum: 0, product: 1, count: 0, batch: 3)
+                    weights.withOptionalPointer { w in
+                        logit_loss_block(
+                            kernels.code, m, k, z, dz, step, labels, w, &t, &saved, 0, nil, &lineLoss, &logs, &lineSlope, &lineCurvature)
+                    }
+                    #expect(abs(lineLoss + logs.sum + Foundation.log(logs.product) - loss) <= 1e-12 * abs(loss), "\(context): line loss")
+                    #expect(abs(lineSlope - slope) <= 1e-12 * max(1, abs(slope)), "\(context): slope \(lineSlope) vs \(slope)")
+                    #expect(abs(lineCurvature - curvature) <= 1e-12 * max(1, abs(curvature)), "\(context): curvature")
+                }
+            }
+        }
+    }
+
     @Test func theBestSetIsOneThisCPURuns() {
         #expect(KernelSet.available.contains(KernelSet.best))
         #expect(KernelSet.available.first == .baseline)
@@ -92,6 +155,16 @@ import Testing
             #expect(worst < 1e-7, "\(kernels): probabilities differ by \(worst)")
             let again = try Trainer.fit(set, kernels: kernels)
             #expect(again.model.weights == model.weights, "\(kernels) is not deterministic")
+        }
+    }
+}
+
+extension Optional where Wrapped == [Double] {
+    /// The array's storage as a C pointer, or nil.
+    fileprivate func withOptionalPointer<T>(_ body: (UnsafePointer<Double>?) -> T) -> T {
+        switch self {
+        case .some(let values): values.withUnsafeBufferPointer { body($0.baseAddress) }
+        case .none: body(nil)
         }
     }
 }
