@@ -227,7 +227,7 @@ public struct JobQueue: WorkQueue {
         let format =
             values.count > 1 ? stored[.format].map { try? RecordJSON.decoder.decode(CSVFormat.self, from: Data($0.utf8)) } ?? CSVFormat() : nil
         if stored[.trainingData] == TrainingMatrix.fieldValue {
-            guard let set = try await trainingSet(key, stored: stored, length: length) else { return nil }
+            guard let set = try await trainingSet(key, stored: stored, length: length, first: first) else { return nil }
             return JobInput(data: [], parsed: set, parameters: parameters, format: format)
         }
         var data = [UInt8](repeating: 0, count: length)
@@ -236,9 +236,12 @@ public struct JobQueue: WorkQueue {
         return JobInput(data: data, parameters: parameters, format: format)
     }
 
-    /// The training set stored parsed under `key` (`TrainingMatrix`), with the shape the model hash gives; nil when
-    /// the data is shorter than that shape or a class index is out of range (treated as data that is gone).
-    private func trainingSet(_ key: String, stored: [ModelField: String], length: Int) async throws(RedisError) -> TrainingSet? {
+    /// The training set stored parsed under `key` (`TrainingMatrix`), with the shape the model hash gives, `first`
+    /// being its first bytes (already read); nil when the data is shorter than that shape or a class index is out of
+    /// range (treated as data that is gone).
+    private func trainingSet(
+        _ key: String, stored: [ModelField: String], length: Int, first: [UInt8]
+    ) async throws(RedisError) -> TrainingSet? {
         guard let rows = stored[.sampleCount].flatMap({ Int($0) }), let featureCount = stored[.featureCount].flatMap({ Int($0) }),
             let classes = stored[.classes].flatMap({ try? RecordJSON.decoder.decode([String].self, from: Data($0.utf8)) }),
             rows > 0, featureCount > 0
@@ -247,7 +250,14 @@ public struct JobQueue: WorkQueue {
         guard length >= featureBytes + TrainingMatrix.labelBytes(rows: rows) else { return nil }
         var features = [Double](repeating: 0, count: rows * featureCount)
         var labels = [Int32](repeating: 0, count: rows)
-        guard try await download(key, from: 0, into: &features, at: 0), try await download(key, from: featureBytes, into: &labels, at: 0),
+        // The first piece: features, and labels too when the features are shorter.
+        let inFeatures = min(first.count, featureBytes), inLabels = min(first.count - inFeatures, TrainingMatrix.labelBytes(rows: rows))
+        first.withUnsafeBytes { piece in
+            features.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: piece[..<inFeatures])) }
+            labels.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: piece[inFeatures..<(inFeatures + inLabels)])) }
+        }
+        guard try await download(key, from: inFeatures, into: &features, at: inFeatures),
+            try await download(key, from: featureBytes + inLabels, into: &labels, at: inLabels),
             labels.allSatisfy({ $0 >= 0 && Int($0) < classes.count })
         else { return nil }
         var set = TrainingSet(features: features, labels: labels, classes: classes, featureCount: featureCount)

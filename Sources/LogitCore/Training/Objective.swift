@@ -269,86 +269,6 @@ struct Objective: ~Copyable, @unchecked Sendable {
         return total / Double(n)
     }
 
-    /// Before the exponentials of a block of `rows` logits (`t`, row-major, `self.rows` per row): for the sigmoid,
-    /// keeps z in `saved` and puts −|z| in `t` (so e^t ≤ 1); for the softmax, subtracts each row's max and keeps
-    /// z_y − max in `saved` (log-sum-exp without overflow).
-    @inline(__always)
-    private func prepareExponents(_ t: UnsafeMutablePointer<Double>, rows m: Int, labelsAt i0: Int, saved: UnsafeMutablePointer<Double>) {
-        let k = rows
-        if k == 1 {
-            for i in 0..<m {
-                saved[i] = t[i]
-                t[i] = -abs(t[i])
-            }
-        } else {
-            for i in 0..<m {
-                let row = t + i * k
-                var top = row[0]
-                for c in 1..<k { top = max(top, row[c]) }
-                saved[i] = row[Int(labels[i0 + i])] - top  // z_y − max
-                for c in 0..<k { row[c] -= top }
-            }
-        }
-    }
-
-    /// Rows `start..<end` in blocks of `block` rows: `fill(t, i0, m)` writes the block's `m × rows` logits into `t`;
-    /// they are shifted so that every argument is ≤ 0 (`prepareExponents`, which keeps in `saved` what the loss
-    /// needs) and exponentiated together (`logit_exp`); then `body(t, saved, i0, m)` uses them. The scaffolding of
-    /// every kernel that turns logits into losses.
-    @inline(__always)
-    private func forEachExponentiatedBlock(
-        rows start: Int, _ end: Int, fill: (UnsafeMutablePointer<Double>, Int, Int) -> Void,
-        body: (UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>, Int, Int) -> Void
-    ) {
-        let k = rows
-        let block = Self.block
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: block * (k + 1)) { scratch in
-            let t = scratch.baseAddress!
-            let saved = t + block * k
-            var i0 = start
-            while i0 < end {
-                let m = min(block, end - i0)
-                fill(t, i0, m)
-                prepareExponents(t, rows: m, labelsAt: i0, saved: saved)
-                logit_exp(kernels.code, t, m * k)
-                body(t, saved, i0, m)
-                i0 += m
-            }
-        }
-    }
-
-    /// Adds one row's loss, from its exponentials `row` and `saved` (see `prepareExponents`), to `loss` (and `logs`,
-    /// whose logs are batched when every weight is 1), and returns the normalizer: `1 + e` for the sigmoid, `Σ_c e_c`
-    /// for the softmax.
-    ///
-    /// Binary (one logit z): `ℓ = softplus(z) − y z`, with `softplus(z) = max(z, 0) + log1p(e)`, `e = exp(−|z|)`.
-    /// Softmax (K logits): `ℓ = log Σ_c e^{z_c − m} − (z_y − m)` with `m = max_c z_c`.
-    @inline(__always)
-    private func addRowLoss(
-        _ row: UnsafeMutablePointer<Double>, saved: Double, label: Int, weight s: Double, weighted: Bool, loss: inout Double,
-        logs: inout BatchedLogSum
-    ) -> Double {
-        if rows == 1 {
-            let e = row[0]
-            if weighted {
-                loss += s * (max(saved, 0) + log1p(e) - (label == 1 ? saved : 0))
-            } else {
-                loss += max(saved, 0) - (label == 1 ? saved : 0)
-                logs.add(1 + e)
-            }
-            return 1 + e
-        }
-        var total = 0.0
-        for c in 0..<rows { total += row[c] }
-        if weighted {
-            loss += s * (log(total) - saved)
-        } else {
-            loss -= saved
-            logs.add(total)
-        }
-        return total
-    }
-
     /// The sums of `along` over rows `start..<end` (same exponentials and log batching as `lossChunk`).
     private func lineChunk(
         rows start: Int, _ end: Int, logits z: UnsafeMutablePointer<Double>, direction: UnsafeMutablePointer<Double>, step: Double
@@ -442,43 +362,41 @@ struct Objective: ~Copyable, @unchecked Sendable {
             let out = shared.base + chunk * stride
             out.initialize(repeating: 0, count: stride)
             let gradient = out + 1, hessian = out + 1 + k
-            let z = source.base
             let weights = sampleWeightPointer
             var loss = 0.0
-            var logs = BatchedLogSum(classCount: classCount)
-            forEachExponentiatedBlock(rows: start, end) { t, i0, m in
-                for i in 0..<m {
-                    for c in 0..<k { t[i * k + c] = z[(i0 + i) * k + c] + beta[c] }
-                }
-            } body: { t, saved, i0, m in
-                for i in 0..<m {
-                    let label = Int(labels[i0 + i])
-                    let s = weights?[label] ?? 1
-                    let row = t + i * k
-                    let total = addRowLoss(row, saved: saved[i], label: label, weight: s, weighted: weights != nil, loss: &loss, logs: &logs)
-                    if k == 1 {
-                        let sigma = saved[i] >= 0 ? 1 / total : row[0] / total
-                        gradient[0] += s * (sigma - Double(label))
-                        hessian[0] += s * sigma * (1 - sigma)
-                    } else {
-                        let inverse = 1 / total
-                        for c in 0..<k { row[c] *= inverse }
-                        for c in 0..<k {
-                            let sp = s * row[c]
-                            gradient[c] += sp
-                            if fullHessian {
-                                let line = hessian + c * k
-                                for e in 0..<k { line[e] -= sp * row[e] }
-                                line[c] += sp
-                            } else {
-                                hessian[c * k + c] += sp * (1 - row[c])
+            // The logits Z + 1 βᵀ as `Z + 1 · D` with D a block of β rows; the block's probabilities into `p`.
+            let logs = withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * Self.block * k) { scratch in
+                let shift = scratch.baseAddress!, p = shift + Self.block * k
+                for i in 0..<Self.block { for c in 0..<k { shift[i * k + c] = beta[c] } }
+                return forEachBlock(rows: start, end) { t, saved, i0, m, logs in
+                    logit_loss_block(
+                        kernels.code, m, k, source.base + i0 * k, shift, 1, labels.baseAddress! + i0, weights, t, saved, 1, p, &loss, &logs,
+                        nil, nil)
+                    for i in 0..<m {
+                        let label = Int(labels[i0 + i])
+                        let s = weights?[label] ?? 1
+                        let row = p + i * k
+                        if k == 1 {
+                            gradient[0] += s * (row[0] - Double(label))
+                            hessian[0] += s * row[0] * (1 - row[0])
+                        } else {
+                            for c in 0..<k {
+                                let sp = s * row[c]
+                                gradient[c] += sp
+                                if fullHessian {
+                                    let line = hessian + c * k
+                                    for e in 0..<k { line[e] -= sp * row[e] }
+                                    line[c] += sp
+                                } else {
+                                    hessian[c * k + c] += sp * (1 - row[c])
+                                }
                             }
+                            gradient[label] -= s
                         }
-                        gradient[label] -= s
                     }
                 }
             }
-            out[0] = loss + logs.total
+            out[0] = loss + logs
         }
         var value = 0.0
         var gradient = [Double](repeating: 0, count: k), hessian = [Double](repeating: 0, count: k * k)
